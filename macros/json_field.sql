@@ -1,0 +1,48 @@
+{#- Text of one top-level field of a JSON column (null when absent or JSON null). Engines spell this
+    differently; staging models call only this macro. -#}
+{% macro json_field(column, field) -%}
+    {{ return(adapter.dispatch('json_field', 'mrr_warehouse')(column, field)) }}
+{%- endmacro %}
+
+{% macro default__json_field(column, field) -%}
+    json_extract_path_text({{ column }}, '{{ field }}')
+{%- endmacro %}
+
+{% macro duckdb__json_field(column, field) -%}
+    json_extract_string({{ column }}, '$."{{ field }}"')
+{%- endmacro %}
+
+{% macro spark__json_field(column, field) -%}
+    get_json_object({{ column }}, '$.{{ field }}')
+{%- endmacro %}
+
+{#- Raw JSON of one top-level field (arrays, objects). -#}
+{% macro json_value(column, field) -%}
+    {{ return(adapter.dispatch('json_value', 'mrr_warehouse')(column, field)) }}
+{%- endmacro %}
+
+{% macro default__json_value(column, field) -%}
+    json_extract_path({{ column }}, '{{ field }}')
+{%- endmacro %}
+
+{% macro duckdb__json_value(column, field) -%}
+    json_extract({{ column }}, '$."{{ field }}"')
+{%- endmacro %}
+
+{% macro spark__json_value(column, field) -%}
+    get_json_object({{ column }}, '$.{{ field }}')
+{%- endmacro %}
+
+{#- One row per element of a JSON array of strings: use as `select ..., {{ json_string_array_element(col) }} as x`
+    (a set-returning expression). -#}
+{% macro json_string_array_elements(column) -%}
+    {{ return(adapter.dispatch('json_string_array_elements', 'mrr_warehouse')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_string_array_elements(column) -%}
+    unnest(json_extract_string({{ column }}, '$[*]'))
+{%- endmacro %}
+
+{% macro spark__json_string_array_elements(column) -%}
+    explode(from_json({{ column }}, 'array<string>'))
+{%- endmacro %}

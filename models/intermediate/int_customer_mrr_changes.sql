@@ -1,0 +1,197 @@
+{#- Every MRR change of a customer's subscriptions in customer order, with the customer's MRR and number of
+    active subscriptions before and after it, and its movement type (SPEC 4). Changes of the active state
+    alone (a free subscription starting or ending) carry no movement but count for churn. -#}
+{%- set grouping_seconds = var('smart_grouping_minutes') * 60 -%}
+
+with
+
+subscription_changes as (
+    select * from {{ ref('int_subscription_mrr_changes') }}
+),
+
+ordered as (
+    select
+        *,
+        row_number() over (
+            partition by data_source_uuid, customer_external_id
+            order by changed_at, coalesce(event_order, 0), subscription_external_id
+        ) as change_number,
+        case
+            when is_active and not was_active then 1
+            when was_active and not is_active then -1
+            else 0
+        end as active_subscriptions_change
+    from subscription_changes
+),
+
+running as (
+    select
+        *,
+        sum(mrr_change_in_cents) over customer_history as customer_mrr_after_in_cents,
+        sum(active_subscriptions_change) over customer_history as active_subscriptions_after,
+        coalesce(max(mrr_after_in_cents) over previous_history, 0) > 0 as had_mrr_before
+    from ordered
+    window
+        customer_history as (
+            partition by data_source_uuid, customer_external_id
+            order by change_number
+            rows between unbounded preceding and current row
+        ),
+        previous_history as (
+            partition by data_source_uuid, customer_external_id
+            order by change_number
+            rows between unbounded preceding and 1 preceding
+        )
+),
+
+-- Branch order as SPEC 4 gives it: new business and reactivation, then churn, then expansion/contraction.
+classified as (
+    select
+        *,
+        customer_mrr_after_in_cents - mrr_change_in_cents as customer_mrr_before_in_cents,
+        active_subscriptions_after - active_subscriptions_change as active_subscriptions_before,
+        case
+            when mrr_change_in_cents = 0 then null
+            when customer_mrr_after_in_cents - mrr_change_in_cents = 0 and mrr_change_in_cents > 0
+                then case
+                    when not had_mrr_before then 'new_business'
+                    when
+                        active_subscriptions_after - active_subscriptions_change = 0
+                        {% if var('free_downgrade_is_churn') %}or true{% endif %}
+                        then 'reactivation'
+                    else 'expansion'
+                end
+            when
+                customer_mrr_after_in_cents = 0 and mrr_change_in_cents < 0
+                and (active_subscriptions_after = 0 {% if var('free_downgrade_is_churn') %}or true{% endif %})
+                then 'churn'
+            when mrr_change_in_cents > 0 then 'expansion'
+            else 'contraction'
+        end as individual_movement_type
+    from running
+),
+
+{% if grouping_seconds > 0 %}
+-- Smart grouping: changes within smart_grouping_minutes of the first change of their group are classified
+-- together. Groups are found without walking rows one by one: a session is a run of changes each within the
+-- window of the previous one; a session is then cut into windows measured from its first change.
+movements as (
+    select
+        *,
+        case
+            when
+                lag(changed_at) over customer_movements is null
+                or {{ dbt.datediff('lag(changed_at) over customer_movements', 'changed_at', 'second') }}
+                > {{ grouping_seconds }}
+                then 1
+            else 0
+        end as starts_session
+    from classified
+    where individual_movement_type is not null
+    window customer_movements as (
+        partition by data_source_uuid, customer_external_id order by change_number
+    )
+),
+
+sessions as (
+    select
+        *,
+        sum(starts_session) over (
+            partition by data_source_uuid, customer_external_id
+            order by change_number
+            rows between unbounded preceding and current row
+        ) as session_number
+    from movements
+),
+
+windows as (
+    select
+        *,
+        cast(ceil(
+            {{ dbt.datediff(
+                'min(changed_at) over (partition by data_source_uuid, customer_external_id, session_number)',
+                'changed_at',
+                'second'
+            ) }} / {{ grouping_seconds }}.0
+        ) as integer) as window_number
+    from sessions
+),
+
+groups as (
+    select
+        *,
+        -- the first change of a session opens window 0 together with every change up to the window's end
+        greatest(window_number - 1, 0) as group_number
+    from windows
+),
+
+group_bounds as (
+    select
+        *,
+        first_value(individual_movement_type) over customer_group as group_first_type,
+        last_value(individual_movement_type) over customer_group as group_last_type,
+        last_value(customer_mrr_after_in_cents) over customer_group as group_mrr_after_in_cents
+    from groups
+    window customer_group as (
+        partition by data_source_uuid, customer_external_id, session_number, group_number
+        order by change_number
+        rows between unbounded preceding and unbounded following
+    )
+),
+
+grouped as (
+    select
+        group_bounds.*,
+        case
+            -- A group that starts and ends at 0 keeps its own types: it is a sign-up and a churn.
+            when group_first_type in ('new_business', 'reactivation') and group_mrr_after_in_cents <> 0
+                then group_first_type
+            when group_last_type = 'churn' and group_first_type not in ('new_business', 'reactivation')
+                then 'churn'
+            else individual_movement_type
+        end as movement_type
+    from group_bounds
+),
+{% else %}
+grouped as (
+    select
+        *,
+        individual_movement_type as movement_type
+    from classified
+    where individual_movement_type is not null
+),
+{% endif %}
+
+final as (
+    select
+        classified.data_source_uuid,
+        classified.customer_external_id,
+        classified.subscription_external_id,
+        classified.changed_at,
+        classified.change_number,
+        classified.event_order,
+        classified.change_kind,
+        classified.cause_type,
+        classified.cause_invoice_external_id,
+        classified.cause_object_key,
+        classified.load_id,
+        classified.mrr_change_in_cents,
+        classified.mrr_before_in_cents as subscription_mrr_before_in_cents,
+        classified.mrr_after_in_cents as subscription_mrr_after_in_cents,
+        classified.customer_mrr_before_in_cents,
+        classified.customer_mrr_after_in_cents,
+        classified.was_active as was_subscription_active,
+        classified.is_active as is_subscription_active,
+        classified.active_subscriptions_before,
+        classified.active_subscriptions_after,
+        classified.individual_movement_type,
+        grouped.movement_type
+    from classified
+    left join grouped
+        on
+            classified.data_source_uuid = grouped.data_source_uuid
+            and classified.customer_external_id = grouped.customer_external_id
+            and classified.change_number = grouped.change_number
+)
+
+select * from final

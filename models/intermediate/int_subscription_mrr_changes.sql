@@ -1,0 +1,292 @@
+{#- Each subscription's MRR as a step function: one row per instant at which its MRR or its active state
+    changes (SPEC 3.3). Set-based: value resets (lines, cancellations, auto-churn) split a subscription's
+    timeline into epochs; within an epoch the MRR is the reset value plus the differential prorations so far. -#}
+{%- set past_due_auto_churn_days = var('past_due_auto_churn_days') -%}
+
+with
+
+line_items as (
+    select * from {{ ref('int_line_items_normalized') }}
+),
+
+cancellations as (
+    select * from {{ ref('int_subscription_cancellations') }}
+),
+
+data_sources as (
+    select * from {{ ref('stg_data_sources') }}
+),
+
+-- A subscription belongs to the customer of its latest line's invoice.
+subscription_owners as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        customer_external_id
+    from (
+        select
+            data_source_uuid,
+            subscription_external_id,
+            customer_external_id,
+            row_number() over (
+                partition by data_source_uuid, subscription_external_id
+                order by service_period_start_at desc, object_seq desc
+            ) as owner_rank
+        from line_items
+    ) as ranked
+    where owner_rank = 1
+),
+
+-- Lines of one subscription sharing a service_period_start are summed (SPEC 3.3).
+line_resets as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        service_period_start_at as changed_at,
+        max(service_period_end_at) as service_period_end_at,
+        sum(line_mrr_in_cents) as reset_mrr_in_cents,
+        min(event_order) as event_order,
+        min(invoice_external_id) as cause_invoice_external_id,
+        min(coalesce(line_item_external_id, line_item_key)) as cause_object_key,
+        max(load_id) as load_id
+    from line_items
+    where not is_mrr_addition
+    group by data_source_uuid, subscription_external_id, service_period_start_at
+),
+
+line_additions as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        service_period_start_at as changed_at,
+        sum(line_mrr_in_cents) as added_mrr_in_cents,
+        min(event_order) as event_order,
+        min(invoice_external_id) as cause_invoice_external_id,
+        min(coalesce(line_item_external_id, line_item_key)) as cause_object_key,
+        max(load_id) as load_id
+    from line_items
+    where is_mrr_addition
+    group by data_source_uuid, subscription_external_id, service_period_start_at
+),
+
+-- Good faith: a subscription keeps its MRR past its last service period until cancelled, unless the data
+-- source (or var past_due_auto_churn_days) cancels it a number of days after the covered time ends.
+coverage as (
+    select
+        line_resets.data_source_uuid,
+        line_resets.subscription_external_id,
+        max(line_resets.service_period_end_at) over (
+            partition by line_resets.data_source_uuid, line_resets.subscription_external_id
+            order by line_resets.changed_at
+            rows between unbounded preceding and current row
+        ) as covered_until_at,
+        lead(line_resets.changed_at) over (
+            partition by line_resets.data_source_uuid, line_resets.subscription_external_id
+            order by line_resets.changed_at
+        ) as next_reset_at,
+        case
+            when data_sources.is_auto_churn_enabled then data_sources.auto_churn_interval_days
+            when data_sources.is_auto_churn_enabled is null
+                then cast({{ past_due_auto_churn_days if past_due_auto_churn_days is not none else 'null' }} as integer)
+        end as auto_churn_days,
+        line_resets.load_id
+    from line_resets
+    left join data_sources
+        on line_resets.data_source_uuid = data_sources.data_source_uuid
+),
+
+auto_churns as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        {{ dbt.dateadd('day', 'auto_churn_days', 'covered_until_at') }} as changed_at,
+        load_id
+    from coverage
+    where
+        auto_churn_days is not null
+        and (
+            next_reset_at is null
+            or next_reset_at > {{ dbt.dateadd('day', 'auto_churn_days', 'covered_until_at') }}
+        )
+),
+
+-- change_rank orders changes at the same instant: a new line, then prorations, then a cancellation.
+changes as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        changed_at,
+        0 as change_rank,
+        'reset' as change_kind,
+        reset_mrr_in_cents,
+        cast(0 as {{ type_mrr() }}) as added_mrr_in_cents,
+        event_order,
+        'line_item' as cause_type,
+        cause_invoice_external_id,
+        cause_object_key,
+        load_id
+    from line_resets
+
+    union all
+
+    select
+        data_source_uuid,
+        subscription_external_id,
+        changed_at,
+        1 as change_rank,
+        'addition' as change_kind,
+        cast(null as {{ type_mrr() }}) as reset_mrr_in_cents,
+        added_mrr_in_cents,
+        event_order,
+        'line_item' as cause_type,
+        cause_invoice_external_id,
+        cause_object_key,
+        load_id
+    from line_additions
+
+    union all
+
+    select
+        data_source_uuid,
+        subscription_external_id,
+        cancelled_at as changed_at,
+        2 as change_rank,
+        'cancellation' as change_kind,
+        cast(0 as {{ type_mrr() }}) as reset_mrr_in_cents,
+        cast(0 as {{ type_mrr() }}) as added_mrr_in_cents,
+        cast(null as bigint) as event_order,
+        cause_type,
+        cause_invoice_external_id,
+        cause_object_key,
+        load_id
+    from cancellations
+
+    union all
+
+    select
+        data_source_uuid,
+        subscription_external_id,
+        changed_at,
+        2 as change_rank,
+        'cancellation' as change_kind,
+        cast(0 as {{ type_mrr() }}) as reset_mrr_in_cents,
+        cast(0 as {{ type_mrr() }}) as added_mrr_in_cents,
+        cast(null as bigint) as event_order,
+        'auto_churn' as cause_type,
+        cast(null as {{ dbt.type_string() }}) as cause_invoice_external_id,
+        cast(null as {{ dbt.type_string() }}) as cause_object_key,
+        load_id
+    from auto_churns
+),
+
+-- Nothing is reported after the as-of date; cancellations of subscriptions without lines change nothing.
+reportable_changes as (
+    select changes.*
+    from changes
+    inner join subscription_owners
+        on
+            changes.data_source_uuid = subscription_owners.data_source_uuid
+            and changes.subscription_external_id = subscription_owners.subscription_external_id
+    where changes.changed_at < {{ reporting_cutoff_at() }}
+),
+
+epochs as (
+    select
+        *,
+        sum(case when change_kind = 'addition' then 0 else 1 end) over (
+            partition by data_source_uuid, subscription_external_id
+            order by changed_at, change_rank
+            rows between unbounded preceding and current row
+        ) as epoch_number,
+        sum(case when change_kind = 'cancellation' then 1 else 0 end) over (
+            partition by data_source_uuid, subscription_external_id
+            order by changed_at, change_rank
+            rows between unbounded preceding and current row
+        ) as cancellation_number
+    from reportable_changes
+),
+
+valued as (
+    select
+        *,
+        -- A cancelled epoch stays at 0: only a later (non-differential) line reactivates the subscription.
+        case
+            when max(case when change_kind = 'cancellation' then 1 else 0 end) over (
+                partition by data_source_uuid, subscription_external_id, epoch_number
+            ) = 1 then cast(0 as {{ type_mrr() }})
+            else
+                coalesce(max(reset_mrr_in_cents) over (
+                    partition by data_source_uuid, subscription_external_id, epoch_number
+                ), 0)
+                + sum(added_mrr_in_cents) over (
+                    partition by data_source_uuid, subscription_external_id, epoch_number
+                    order by changed_at, change_rank
+                    rows between unbounded preceding and current row
+                )
+        end as mrr_in_cents,
+        max(case when change_kind = 'cancellation' then 1 else 0 end) over (
+            partition by data_source_uuid, subscription_external_id, epoch_number
+        ) = 1 as is_cancelled_epoch
+    from epochs
+),
+
+-- A subscription starts at its first positive MRR (trial and zero lines create no paid subscription) and
+-- is active from then until a cancellation.
+activity as (
+    select
+        *,
+        not is_cancelled_epoch
+        and max(case when mrr_in_cents > 0 then 1 else 0 end) over (
+            partition by data_source_uuid, subscription_external_id, cancellation_number
+            order by changed_at, change_rank
+            rows between unbounded preceding and current row
+        ) = 1 as is_active,
+        row_number() over (
+            partition by data_source_uuid, subscription_external_id, changed_at
+            order by change_rank desc
+        ) as instant_rank
+    from valued
+),
+
+-- Several changes at one instant are one change: the state after the last of them.
+instants as (
+    select
+        *,
+        lag(mrr_in_cents) over (
+            partition by data_source_uuid, subscription_external_id order by changed_at
+        ) as previous_mrr_in_cents,
+        lag(is_active) over (
+            partition by data_source_uuid, subscription_external_id order by changed_at
+        ) as was_active
+    from activity
+    where instant_rank = 1
+),
+
+final as (
+    select
+        instants.data_source_uuid,
+        subscription_owners.customer_external_id,
+        instants.subscription_external_id,
+        instants.changed_at,
+        instants.event_order,
+        instants.change_kind,
+        instants.cause_type,
+        instants.cause_invoice_external_id,
+        instants.cause_object_key,
+        instants.load_id,
+        coalesce(instants.previous_mrr_in_cents, 0) as mrr_before_in_cents,
+        instants.mrr_in_cents as mrr_after_in_cents,
+        instants.mrr_in_cents - coalesce(instants.previous_mrr_in_cents, 0) as mrr_change_in_cents,
+        coalesce(instants.was_active, false) as was_active,
+        instants.is_active
+    from instants
+    inner join subscription_owners
+        on
+            instants.data_source_uuid = subscription_owners.data_source_uuid
+            and instants.subscription_external_id = subscription_owners.subscription_external_id
+    where
+        instants.mrr_in_cents <> coalesce(instants.previous_mrr_in_cents, 0)
+        or instants.is_active <> coalesce(instants.was_active, false)
+)
+
+select * from final

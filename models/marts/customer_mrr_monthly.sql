@@ -1,0 +1,71 @@
+with
+
+movements as (
+    select * from {{ ref('mrr_movements') }}
+),
+
+monthly_movements as (
+    select
+        data_source_uuid,
+        customer_uuid,
+        customer_external_id,
+        movement_month as month,
+        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+            sum(case when movement_type = '{{ movement_type }}' then mrr_change_in_cents else 0 end)
+                as mrr_{{ movement_type }}_in_cents,
+        {% endfor %}
+        sum(mrr_change_in_cents) as mrr_change_in_cents
+    from movements
+    group by data_source_uuid, customer_uuid, customer_external_id, movement_month
+),
+
+customer_first_months as (
+    select
+        data_source_uuid,
+        customer_uuid,
+        customer_external_id,
+        min(month) as first_month
+    from monthly_movements
+    group by data_source_uuid, customer_uuid, customer_external_id
+),
+
+months as (
+    {{ month_spine('(select min(first_month) from customer_first_months)', as_of_date()) }}
+),
+
+customer_months as (
+    select
+        customer_first_months.data_source_uuid,
+        customer_first_months.customer_uuid,
+        customer_first_months.customer_external_id,
+        months.month
+    from customer_first_months
+    inner join months
+        on months.month >= customer_first_months.first_month
+),
+
+final as (
+    select
+        customer_months.month,
+        customer_months.customer_uuid,
+        customer_months.customer_external_id,
+        customer_months.data_source_uuid,
+        sum(coalesce(monthly_movements.mrr_change_in_cents, 0)) over customer_history
+        - coalesce(monthly_movements.mrr_change_in_cents, 0) as starting_mrr_in_cents,
+        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+            coalesce(monthly_movements.mrr_{{ movement_type }}_in_cents, 0) as mrr_{{ movement_type }}_in_cents,
+        {% endfor %}
+        sum(coalesce(monthly_movements.mrr_change_in_cents, 0)) over customer_history as ending_mrr_in_cents
+    from customer_months
+    left join monthly_movements
+        on
+            customer_months.customer_uuid = monthly_movements.customer_uuid
+            and customer_months.month = monthly_movements.month
+    window customer_history as (
+        partition by customer_months.customer_uuid
+        order by customer_months.month
+        rows between unbounded preceding and current row
+    )
+)
+
+select * from final

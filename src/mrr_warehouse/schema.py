@@ -1,0 +1,124 @@
+"""The landing schema: the only tables the loader writes and the dbt sources read.
+
+`raw.requests` keeps every accepted request body verbatim; `raw.objects` holds one row per accepted object
+version (a customer, plan, invoice, line item, transaction, subscription event, cancellation or contact),
+with the object's JSON as sent. Typed parsing happens in dbt staging models, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+# Object types as stored in raw.objects.object_type.
+OBJECT_TYPES = (
+    "customer",
+    "plan",
+    "invoice",
+    "line_item",
+    "transaction",
+    "subscription_event",
+    "cancellation",
+    "contact",
+)
+
+DDL = """
+create schema if not exists raw;
+
+create sequence if not exists raw.object_seq;
+
+create table if not exists raw.data_sources (
+    uuid varchar primary key,
+    name varchar not null unique,
+    auto_churn_enabled boolean,
+    auto_churn_interval_days integer,
+    include_deleted_customers boolean not null default false,
+    created_at timestamp not null,
+    updated_at timestamp not null
+);
+
+create table if not exists raw.requests (
+    load_id varchar not null,
+    request_index integer not null,
+    data_source_uuid varchar not null,
+    file varchar not null,
+    content_hash varchar not null,
+    body json not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.objects (
+    object_seq bigint not null default nextval('raw.object_seq'),
+    load_id varchar not null,
+    data_source_uuid varchar not null,
+    object_type varchar not null,
+    external_id varchar not null,
+    invoice_external_id varchar,
+    content_hash varchar not null,
+    body json not null,
+    file varchar not null,
+    request_index integer not null,
+    position integer,
+    loaded_at timestamp not null
+);
+
+create table if not exists main.loads (
+    load_id varchar primary key,
+    file varchar not null,
+    data_source_uuid varchar,
+    data_source_name varchar,
+    content_hash varchar,
+    status varchar not null,
+    strict boolean not null,
+    objects_accepted bigint not null default 0,
+    objects_rejected bigint not null default 0,
+    objects_unchanged bigint not null default 0,
+    warnings bigint not null default 0,
+    started_at timestamp not null,
+    finished_at timestamp
+);
+
+create table if not exists main.load_errors (
+    load_id varchar not null,
+    file varchar not null,
+    data_source_uuid varchar,
+    object_type varchar,
+    external_id varchar,
+    position integer,
+    field varchar,
+    message varchar not null,
+    created_at timestamp not null
+);
+
+create table if not exists main.load_warnings (
+    load_id varchar not null,
+    file varchar not null,
+    data_source_uuid varchar,
+    object_type varchar,
+    external_id varchar,
+    position integer,
+    field varchar,
+    message varchar not null,
+    created_at timestamp not null
+);
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the landing tables when they do not exist yet (idempotent)."""
+    con.execute(DDL)
+
+
+def deterministic_uuid(prefix: str, *parts: str) -> str:
+    """`prefix_` + a UUID-formatted md5 of the parts joined by ':'.
+
+    The dbt macro `deterministic_uuid` computes the same value in SQL, so a rebuild from the same files yields
+    the same UUIDs (SPEC 1, Identity).
+    """
+    digest = hashlib.md5(":".join(parts).encode("utf-8")).hexdigest()
+    return f"{prefix}_{digest[0:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+def data_source_uuid(name: str) -> str:
+    return deterministic_uuid("ds", "data_source", name)
