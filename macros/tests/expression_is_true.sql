@@ -1,9 +1,8 @@
 {#- Fails with every row for which the expression is not true (dbt_utils.expression_is_true, written here
     because the dbt package hub is out of reach). -#}
-{% test expression_is_true(model, expression, where_clause=none) %}
+{% test expression_is_true(model, expression, column_name=none) %}
 select *
 from {{ model }}
 where
     not coalesce({{ expression }}, false)
-    {% if where_clause %}and ({{ where_clause }}){% endif %}
 {% endtest %}

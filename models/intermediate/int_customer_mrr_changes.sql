@@ -54,13 +54,13 @@ classified as (
             when mrr_change_in_cents = 0 then null
             when customer_mrr_after_in_cents - mrr_change_in_cents = 0 and mrr_change_in_cents > 0
                 then case
-                    when not had_mrr_before then 'new_business'
-                    when
-                        active_subscriptions_after - active_subscriptions_change = 0
+                        when not had_mrr_before then 'new_business'
+                        when
+                            active_subscriptions_after - active_subscriptions_change = 0
                         {% if var('free_downgrade_is_churn') %}or true{% endif %}
-                        then 'reactivation'
-                    else 'expansion'
-                end
+                            then 'reactivation'
+                        else 'expansion'
+                    end
             when
                 customer_mrr_after_in_cents = 0 and mrr_change_in_cents < 0
                 and (active_subscriptions_after = 0 {% if var('free_downgrade_is_churn') %}or true{% endif %})
@@ -71,17 +71,16 @@ classified as (
     from running
 ),
 
-{% if grouping_seconds > 0 %}
 -- Smart grouping: changes within smart_grouping_minutes of the first change of their group are classified
 -- together. Groups are found without walking rows one by one: a session is a run of changes each within the
--- window of the previous one; a session is then cut into windows measured from its first change.
+-- window of the previous one, and a session is cut into windows measured from its first change.
 movements as (
     select
         *,
         case
             when
                 lag(changed_at) over customer_movements is null
-                or {{ dbt.datediff('lag(changed_at) over customer_movements', 'changed_at', 'second') }}
+                or {{ seconds_between('lag(changed_at) over customer_movements', 'changed_at') }}
                 > {{ grouping_seconds }}
                 then 1
             else 0
@@ -104,25 +103,26 @@ sessions as (
     from movements
 ),
 
-windows as (
+session_offsets as (
     select
         *,
-        cast(ceil(
-            {{ dbt.datediff(
-                'min(changed_at) over (partition by data_source_uuid, customer_external_id, session_number)',
-                'changed_at',
-                'second'
-            ) }} / {{ grouping_seconds }}.0
-        ) as integer) as window_number
+        {{ seconds_between(
+            'min(changed_at) over (partition by data_source_uuid, customer_external_id, session_number)',
+            'changed_at'
+        ) }} as seconds_into_session
     from sessions
 ),
 
 groups as (
     select
         *,
-        -- the first change of a session opens window 0 together with every change up to the window's end
-        greatest(window_number - 1, 0) as group_number
-    from windows
+        {% if grouping_seconds > 0 %}
+            -- window 0 holds the session's first change and every change up to grouping_seconds after it
+            greatest(cast(ceil(seconds_into_session / {{ grouping_seconds }}.0) as integer) - 1, 0)
+        {% else %}
+            change_number
+        {% endif %} as group_number
+    from session_offsets
 ),
 
 group_bounds as (
@@ -141,26 +141,21 @@ group_bounds as (
 
 grouped as (
     select
-        group_bounds.*,
+        *,
         case
             -- A group that starts and ends at 0 keeps its own types: it is a sign-up and a churn.
-            when group_first_type in ('new_business', 'reactivation') and group_mrr_after_in_cents <> 0
+            when
+                group_first_type in ('new_business', 'reactivation')
+                and group_mrr_after_in_cents <> 0
                 then group_first_type
-            when group_last_type = 'churn' and group_first_type not in ('new_business', 'reactivation')
+            when
+                group_last_type = 'churn'
+                and group_first_type not in ('new_business', 'reactivation')
                 then 'churn'
             else individual_movement_type
         end as movement_type
     from group_bounds
 ),
-{% else %}
-grouped as (
-    select
-        *,
-        individual_movement_type as movement_type
-    from classified
-    where individual_movement_type is not null
-),
-{% endif %}
 
 final as (
     select

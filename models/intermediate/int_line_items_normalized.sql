@@ -55,17 +55,21 @@ subscription_lines as (
     where line_items.line_item_type = 'subscription'
 ),
 
-periods as (
+plan_intervals as (
     select
         *,
         {{ months_in_plan_interval('interval_unit', 'interval_count') }} as months_in_plan_interval,
-        {{ dbt.datediff('service_period_start_at', 'service_period_end_at', 'second') }} as service_period_seconds,
-        {{ dbt.datediff(
-            plan_interval_start('interval_unit', 'interval_count', 'service_period_end_at'),
-            'service_period_end_at',
-            'second'
-        ) }} as plan_interval_seconds
+        {{ plan_interval_start('interval_unit', 'interval_count', 'service_period_end_at') }}
+            as plan_interval_start_at
     from subscription_lines
+),
+
+periods as (
+    select
+        *,
+        {{ seconds_between('service_period_start_at', 'service_period_end_at') }} as service_period_seconds,
+        {{ seconds_between('plan_interval_start_at', 'service_period_end_at') }} as plan_interval_seconds
+    from plan_intervals
 ),
 
 final as (

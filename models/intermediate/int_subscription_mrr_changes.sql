@@ -211,9 +211,11 @@ valued as (
         *,
         -- A cancelled epoch stays at 0: only a later (non-differential) line reactivates the subscription.
         case
-            when max(case when change_kind = 'cancellation' then 1 else 0 end) over (
-                partition by data_source_uuid, subscription_external_id, epoch_number
-            ) = 1 then cast(0 as {{ type_mrr() }})
+            when max(case when change_kind = 'cancellation' then 1 else 0 end)
+                    over (
+                        partition by data_source_uuid, subscription_external_id, epoch_number
+                    )
+                = 1 then cast(0 as {{ type_mrr() }})
             else
                 coalesce(max(reset_mrr_in_cents) over (
                     partition by data_source_uuid, subscription_external_id, epoch_number
@@ -274,11 +276,11 @@ final as (
         instants.cause_invoice_external_id,
         instants.cause_object_key,
         instants.load_id,
-        coalesce(instants.previous_mrr_in_cents, 0) as mrr_before_in_cents,
         instants.mrr_in_cents as mrr_after_in_cents,
+        instants.is_active,
+        coalesce(instants.previous_mrr_in_cents, 0) as mrr_before_in_cents,
         instants.mrr_in_cents - coalesce(instants.previous_mrr_in_cents, 0) as mrr_change_in_cents,
-        coalesce(instants.was_active, false) as was_active,
-        instants.is_active
+        coalesce(instants.was_active, false) as was_active
     from instants
     inner join subscription_owners
         on

@@ -41,7 +41,7 @@ customer_months as (
         months.month
     from customer_first_months
     inner join months
-        on months.month >= customer_first_months.first_month
+        on customer_first_months.first_month <= months.month
 ),
 
 final as (

@@ -1,0 +1,39 @@
+-- Every customer's movements add up to its current MRR: the sum of its subscriptions' MRR at the as-of date.
+with
+
+movements as (
+    select * from {{ ref('mrr_movements') }}
+),
+
+subscriptions as (
+    select * from {{ ref('subscriptions') }}
+),
+
+movement_totals as (
+    select
+        customer_uuid,
+        sum(mrr_change_in_cents) as movements_total
+    from movements
+    group by customer_uuid
+),
+
+subscription_totals as (
+    select
+        customer_uuid,
+        sum(mrr_in_cents) as current_mrr
+    from subscriptions
+    group by customer_uuid
+),
+
+final as (
+    select
+        coalesce(movement_totals.customer_uuid, subscription_totals.customer_uuid) as customer_uuid,
+        coalesce(movement_totals.movements_total, 0) as movements_total,
+        coalesce(subscription_totals.current_mrr, 0) as current_mrr
+    from movement_totals
+    full outer join subscription_totals
+        on movement_totals.customer_uuid = subscription_totals.customer_uuid
+)
+
+select * from final
+where movements_total <> current_mrr
