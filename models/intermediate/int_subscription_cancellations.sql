@@ -8,11 +8,10 @@ requests as (
     select * from {{ ref('stg_cancellations') }}
 ),
 
-{% if var('subscription_events_drive_mrr') %}
 subscription_events as (
     select * from {{ ref('stg_subscription_events') }}
+    where {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
 ),
-{% endif %}
 
 all_cancellations as (
     select
@@ -42,22 +41,20 @@ all_cancellations as (
         cancellation_key as cause_object_key
     from requests
 
-    {% if var('subscription_events_drive_mrr') %}
-        union all
+    union all
 
-        select
-            data_source_uuid,
-            subscription_external_id,
-            effective_at as cancelled_at,
-            false as is_history_replacement,
-            object_seq,
-            load_id,
-            'subscription_event' as cause_type,
-            cast(null as {{ dbt.type_string() }}) as cause_invoice_external_id,
-            subscription_event_external_id as cause_object_key
-        from subscription_events
-        where event_type = 'subscription_cancelled'
-    {% endif %}
+    select
+        data_source_uuid,
+        subscription_external_id,
+        effective_at as cancelled_at,
+        false as is_history_replacement,
+        object_seq,
+        load_id,
+        'subscription_event' as cause_type,
+        cast(null as {{ dbt.type_string() }}) as cause_invoice_external_id,
+        subscription_event_external_id as cause_object_key
+    from subscription_events
+    where event_type = 'subscription_cancelled'
 ),
 
 -- `cancellation_dates` replaces the whole history: what was landed before the newest such request is void.

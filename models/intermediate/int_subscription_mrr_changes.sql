@@ -17,7 +17,13 @@ data_sources as (
     select * from {{ ref('stg_data_sources') }}
 ),
 
--- A subscription belongs to the customer of its latest line's invoice.
+subscription_events as (
+    select * from {{ ref('int_subscription_events_normalized') }}
+    where {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
+),
+
+-- A subscription belongs to the customer of its latest line's invoice (or, for a subscription known only from
+-- events, of its latest event).
 subscription_owners as (
     select
         data_source_uuid,
@@ -30,11 +36,62 @@ subscription_owners as (
             customer_external_id,
             row_number() over (
                 partition by data_source_uuid, subscription_external_id
-                order by service_period_start_at desc, object_seq desc
+                order by source_rank, started_at desc, object_seq desc
             ) as owner_rank
-        from line_items
+        from (
+            select
+                data_source_uuid,
+                subscription_external_id,
+                customer_external_id,
+                service_period_start_at as started_at,
+                object_seq,
+                0 as source_rank
+            from line_items
+            union all
+            select
+                data_source_uuid,
+                subscription_external_id,
+                customer_external_id,
+                effective_at as started_at,
+                object_seq,
+                1 as source_rank
+            from subscription_events
+        ) as owner_candidates
     ) as ranked
     where owner_rank = 1
+),
+
+first_line_starts as (
+    select
+        data_source_uuid,
+        subscription_external_id,
+        min(service_period_start_at) as first_line_start_at
+    from line_items
+    group by data_source_uuid, subscription_external_id
+),
+
+-- With subscription_events_drive_mrr, start/update events set the MRR until the subscription's first invoice
+-- line takes over (SPEC 3.3).
+event_resets as (
+    select
+        subscription_events.data_source_uuid,
+        subscription_events.subscription_external_id,
+        subscription_events.effective_at as changed_at,
+        sum(subscription_events.event_mrr_in_cents) as reset_mrr_in_cents,
+        min(subscription_events.subscription_event_external_id) as cause_object_key,
+        max(subscription_events.load_id) as load_id
+    from subscription_events
+    left join first_line_starts
+        on
+            subscription_events.data_source_uuid = first_line_starts.data_source_uuid
+            and subscription_events.subscription_external_id = first_line_starts.subscription_external_id
+    where
+        first_line_starts.first_line_start_at is null
+        or subscription_events.effective_at < first_line_starts.first_line_start_at
+    group by
+        subscription_events.data_source_uuid,
+        subscription_events.subscription_external_id,
+        subscription_events.effective_at
 ),
 
 -- Lines of one subscription sharing a service_period_start are summed (SPEC 3.3).
@@ -126,6 +183,23 @@ changes as (
         cause_object_key,
         load_id
     from line_resets
+
+    union all
+
+    select
+        data_source_uuid,
+        subscription_external_id,
+        changed_at,
+        0 as change_rank,
+        'reset' as change_kind,
+        reset_mrr_in_cents,
+        cast(0 as {{ type_mrr() }}) as added_mrr_in_cents,
+        cast(null as bigint) as event_order,
+        'subscription_event' as cause_type,
+        cast(null as {{ dbt.type_string() }}) as cause_invoice_external_id,
+        cause_object_key,
+        load_id
+    from event_resets
 
     union all
 

@@ -72,17 +72,39 @@ latest_changes as (
     where recency_rank = 1
 ),
 
+-- Subscriptions with a reported line, and those known only from events (subscription_events_drive_mrr).
+subscription_keys as (
+    select
+        data_source_uuid,
+        subscription_external_id
+    from latest_lines
+    union
+    select
+        data_source_uuid,
+        subscription_external_id
+    from changes
+),
+
+owners as (
+    select distinct
+        data_source_uuid,
+        subscription_external_id,
+        customer_external_id
+    from changes
+),
+
 final as (
     select
         {{ deterministic_uuid('sub', [
-            'latest_lines.data_source_uuid', "'subscription'", 'latest_lines.subscription_external_id'
+            'subscription_keys.data_source_uuid', "'subscription'", 'subscription_keys.subscription_external_id'
         ]) }} as subscription_uuid,
-        latest_lines.subscription_external_id,
+        subscription_keys.subscription_external_id,
         {{ deterministic_uuid('cus', [
-            'latest_lines.data_source_uuid', "'customer'", 'latest_lines.customer_external_id'
+            'subscription_keys.data_source_uuid', "'customer'",
+            'coalesce(owners.customer_external_id, latest_lines.customer_external_id)'
         ]) }} as customer_uuid,
-        latest_lines.customer_external_id,
-        latest_lines.data_source_uuid,
+        coalesce(owners.customer_external_id, latest_lines.customer_external_id) as customer_external_id,
+        subscription_keys.data_source_uuid,
         plans.plan_uuid,
         latest_lines.plan_external_id,
         plans.plan_name,
@@ -101,19 +123,27 @@ final as (
             else 'not_started'
         end as status,
         coalesce(latest_changes.mrr_after_in_cents, 0) as mrr_in_cents
-    from latest_lines
-    inner join coverage
+    from subscription_keys
+    left join owners
         on
-            latest_lines.data_source_uuid = coverage.data_source_uuid
-            and latest_lines.subscription_external_id = coverage.subscription_external_id
+            subscription_keys.data_source_uuid = owners.data_source_uuid
+            and subscription_keys.subscription_external_id = owners.subscription_external_id
+    left join latest_lines
+        on
+            subscription_keys.data_source_uuid = latest_lines.data_source_uuid
+            and subscription_keys.subscription_external_id = latest_lines.subscription_external_id
+    left join coverage
+        on
+            subscription_keys.data_source_uuid = coverage.data_source_uuid
+            and subscription_keys.subscription_external_id = coverage.subscription_external_id
     left join change_history
         on
-            latest_lines.data_source_uuid = change_history.data_source_uuid
-            and latest_lines.subscription_external_id = change_history.subscription_external_id
+            subscription_keys.data_source_uuid = change_history.data_source_uuid
+            and subscription_keys.subscription_external_id = change_history.subscription_external_id
     left join latest_changes
         on
-            latest_lines.data_source_uuid = latest_changes.data_source_uuid
-            and latest_lines.subscription_external_id = latest_changes.subscription_external_id
+            subscription_keys.data_source_uuid = latest_changes.data_source_uuid
+            and subscription_keys.subscription_external_id = latest_changes.subscription_external_id
     left join plans
         on
             latest_lines.data_source_uuid = plans.data_source_uuid

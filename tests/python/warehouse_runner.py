@@ -1,0 +1,91 @@
+"""Drive the warehouse the way users and acceptance checks do: the `mrr-warehouse` CLI, then `dbt build`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS_DIR = PROJECT_ROOT.parent / "shared" / "scenarios"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Warehouse:
+    """One DuckDB file and the environment that points the CLI and dbt at it."""
+
+    db_path: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MRR_WAREHOUSE_DB"] = str(self.db_path)
+        env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT)
+        env["MRR_WAREHOUSE_TEMP_DIR"] = str(self.db_path.parent / "duckdb_tmp")
+        return env
+
+    def load(self, data_source: str, paths: list[Path], *extra: str) -> subprocess.CompletedProcess[str]:
+        command = [str(BIN / "mrr-warehouse"), "load", "--data-source", data_source, *extra]
+        return subprocess.run(
+            command + [str(path) for path in paths],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def dbt_build(self, dbt_vars: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:
+        # Separate target and log folders keep parallel or repeated builds from sharing compiled state.
+        target_path = self.db_path.parent / "dbt_target"
+        result = subprocess.run(
+            [
+                str(BIN / "dbt"),
+                "build",
+                "--vars",
+                json.dumps(dbt_vars),
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                str(self.db_path.parent / "dbt_logs"),
+                *extra,
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+        return result
+
+    def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql, parameters or []).fetchall()
+
+
+def write_requests(directory: Path, requests: list[dict[str, Any]]) -> list[Path]:
+    """One file per request body, named so that name order is load order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, body in enumerate(requests):
+        path = directory / f"{index:03d}_request.json"
+        path.write_text(json.dumps(body))
+        paths.append(path)
+    return paths
+
+
+def load_scenario(name: str) -> dict[str, Any]:
+    return json.loads((SCENARIOS_DIR / f"{name}.json").read_text())
+
+
+def scenario_names() -> list[str]:
+    return sorted(path.stem for path in SCENARIOS_DIR.glob("*.json"))
