@@ -36,7 +36,7 @@ subscription_owners as (
             customer_external_id,
             row_number() over (
                 partition by data_source_uuid, subscription_external_id
-                order by source_rank, started_at desc, object_seq desc
+                order by source_rank asc, started_at desc, object_seq desc
             ) as owner_rank
         from (
             select
