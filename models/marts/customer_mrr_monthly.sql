@@ -13,6 +13,7 @@ monthly_movements as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             sum(case when movement_type = '{{ movement_type }}' then mrr_change_in_cents else 0 end)
                 as mrr_{{ movement_type }}_in_cents,
+            max(case when movement_type = '{{ movement_type }}' then 1 else 0 end) = 1 as has_{{ movement_type }},
         {% endfor %}
         sum(mrr_change_in_cents) as mrr_change_in_cents
     from movements
@@ -54,6 +55,9 @@ final as (
         - coalesce(monthly_movements.mrr_change_in_cents, 0) as starting_mrr_in_cents,
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             coalesce(monthly_movements.mrr_{{ movement_type }}_in_cents, 0) as mrr_{{ movement_type }}_in_cents,
+        {% endfor %}
+        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+            coalesce(monthly_movements.has_{{ movement_type }}, false) as has_{{ movement_type }},
         {% endfor %}
         sum(coalesce(monthly_movements.mrr_change_in_cents, 0)) over customer_history as ending_mrr_in_cents
     from customer_months

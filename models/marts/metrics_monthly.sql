@@ -26,7 +26,14 @@ monthly_mrr as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             sum(mrr_{{ movement_type }}_in_cents) as mrr_{{ movement_type }},
         {% endfor %}
-        count(distinct case when ending_mrr_in_cents > 0 then customer_uuid end) as customers
+        count(distinct case when ending_mrr_in_cents > 0 then customer_uuid end) as customers,
+        count(distinct case when has_new_business then customer_uuid end) as new_customers,
+        count(distinct case when has_churn then customer_uuid end) as churned_customers,
+        count(distinct case when has_reactivation then customer_uuid end) as reactivated_customers,
+        -- SPEC 5: churned in the month, less those who also joined in it or churned and came back in it
+        count(distinct case
+            when has_churn and not has_new_business and not has_reactivation then customer_uuid
+        end) as net_churned_customers
     from customer_months
     group by month
 ),
@@ -49,20 +56,22 @@ monthly_cash as (
     group by transaction_month
 ),
 
-final as (
+monthly as (
     select
         months.month,
         coalesce(monthly_mrr.starting_mrr, 0) as starting_mrr,
         coalesce(monthly_mrr.mrr, 0) as mrr,
-        coalesce(monthly_mrr.mrr, 0) * 12 as arr,
         coalesce(monthly_mrr.customers, 0) as customers,
-        case when monthly_mrr.customers > 0 then monthly_mrr.mrr / monthly_mrr.customers end as arpa,
+        coalesce(lag(monthly_mrr.customers) over (order by months.month), 0) as starting_customers,
+        coalesce(monthly_mrr.new_customers, 0) as new_customers,
+        coalesce(monthly_mrr.churned_customers, 0) as churned_customers,
+        coalesce(monthly_mrr.reactivated_customers, 0) as reactivated_customers,
+        coalesce(monthly_mrr.net_churned_customers, 0) as net_churned_customers,
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             coalesce(monthly_mrr.mrr_{{ movement_type }}, 0) as mrr_{{ movement_type }},
         {% endfor %}
         coalesce(monthly_cash.gross_cash_flow, 0) as gross_cash_flow,
         coalesce(monthly_cash.refunds, 0) as refunds,
-        coalesce(monthly_cash.gross_cash_flow, 0) - coalesce(monthly_cash.refunds, 0) as net_cash_flow,
         coalesce(monthly_cash.non_recurring_cash_flow, 0) as non_recurring_cash_flow,
         coalesce(monthly_cash.failed_transactions, 0) as failed_transactions
     from months
@@ -70,6 +79,55 @@ final as (
         on months.month = monthly_mrr.month
     left join monthly_cash
         on months.month = monthly_cash.month
+),
+
+-- Rates are percentages, as in ChartMogul's metrics API. Churn and contraction are negative amounts here.
+rates as (
+    select
+        *,
+        case
+            when starting_customers > 0 then 100.0 * net_churned_customers / starting_customers
+        end as customer_churn_rate,
+        case
+            when starting_mrr > 0
+                then 100.0 * (-mrr_churn - mrr_contraction - mrr_expansion - mrr_reactivation) / starting_mrr
+        end as mrr_churn_rate,
+        case
+            when starting_mrr > 0 then 100.0 * (-mrr_churn - mrr_contraction) / starting_mrr
+        end as gross_mrr_churn_rate
+    from monthly
+),
+
+final as (
+    select
+        month,
+        starting_mrr,
+        mrr,
+        mrr * 12 as arr,
+        customers,
+        case when customers > 0 then mrr / customers end as arpa,
+        case when new_customers > 0 then mrr_new_business / new_customers end as asp,
+        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+            mrr_{{ movement_type }},
+        {% endfor %}
+        new_customers,
+        churned_customers,
+        reactivated_customers,
+        customer_churn_rate,
+        mrr_churn_rate,
+        gross_mrr_churn_rate,
+        -- LTV = ARPA / average customer churn rate of the six previous months (fewer at the start of the
+        -- series); null when that average is 0 or unknown.
+        case when customers > 0 then mrr / customers end
+        / nullif(avg(customer_churn_rate) over (
+            order by month rows between 6 preceding and 1 preceding
+        ) / 100.0, 0) as ltv,
+        gross_cash_flow,
+        refunds,
+        gross_cash_flow - refunds as net_cash_flow,
+        non_recurring_cash_flow,
+        failed_transactions
+    from rates
 )
 
 select * from final
