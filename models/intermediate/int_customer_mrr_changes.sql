@@ -27,7 +27,8 @@ ordered as (
 running as (
     select
         *,
-        sum(mrr_change_in_cents) over customer_history as customer_mrr_after_in_cents,
+        -- fx adjustments (SPEC 6) move the customer's converted MRR without being movements
+        sum(mrr_change_in_cents + fx_adjustment_in_cents) over customer_history as customer_mrr_after_in_cents,
         sum(active_subscriptions_change) over customer_history as active_subscriptions_after,
         coalesce(max(mrr_after_in_cents) over previous_history, 0) > 0 as had_mrr_before
     from ordered
@@ -171,6 +172,9 @@ final as (
         classified.cause_object_key,
         classified.load_id,
         classified.mrr_change_in_cents,
+        classified.fx_adjustment_in_cents,
+        classified.currency,
+        classified.exchange_rate,
         classified.mrr_before_in_cents as subscription_mrr_before_in_cents,
         classified.mrr_after_in_cents as subscription_mrr_after_in_cents,
         classified.customer_mrr_before_in_cents,
@@ -180,7 +184,8 @@ final as (
         classified.active_subscriptions_before,
         classified.active_subscriptions_after,
         classified.individual_movement_type,
-        grouped.movement_type
+        grouped.movement_type,
+        classified.native_mrr_after_in_cents - classified.native_mrr_before_in_cents as native_mrr_change_in_cents
     from classified
     left join grouped
         on

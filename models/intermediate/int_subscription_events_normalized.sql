@@ -29,6 +29,7 @@ final as (
         events.plan_external_id,
         events.event_type,
         events.effective_at,
+        events.currency,
         events.load_id,
         events.object_seq,
         cast(

@@ -17,6 +17,10 @@ data_sources as (
     select * from {{ ref('stg_data_sources') }}
 ),
 
+exchange_rates as (
+    select * from {{ ref('int_exchange_rates_daily') }}
+),
+
 subscription_events as (
     select * from {{ ref('int_subscription_events_normalized') }}
     where {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
@@ -28,12 +32,14 @@ subscription_owners as (
     select
         data_source_uuid,
         subscription_external_id,
-        customer_external_id
+        customer_external_id,
+        currency
     from (
         select
             data_source_uuid,
             subscription_external_id,
             customer_external_id,
+            currency,
             row_number() over (
                 partition by data_source_uuid, subscription_external_id
                 order by source_rank asc, started_at desc, object_seq desc
@@ -43,6 +49,7 @@ subscription_owners as (
                 data_source_uuid,
                 subscription_external_id,
                 customer_external_id,
+                currency,
                 service_period_start_at as started_at,
                 object_seq,
                 0 as source_rank
@@ -52,6 +59,7 @@ subscription_owners as (
                 data_source_uuid,
                 subscription_external_id,
                 customer_external_id,
+                currency,
                 effective_at as started_at,
                 object_seq,
                 1 as source_rank
@@ -338,31 +346,81 @@ instants as (
     where instant_rank = 1
 ),
 
-final as (
+-- Reporting-currency values (SPEC 6): a value is converted at the rate of the day it took effect. Every regular
+-- line revalues the subscription, so a renewal at the same native price can still move the converted MRR: that
+-- part is an fx adjustment, never a movement.
+converted as (
     select
-        instants.data_source_uuid,
+        instants.*,
         subscription_owners.customer_external_id,
-        instants.subscription_external_id,
-        instants.changed_at,
-        instants.event_order,
-        instants.change_kind,
-        instants.cause_type,
-        instants.cause_invoice_external_id,
-        instants.cause_object_key,
-        instants.load_id,
-        instants.mrr_in_cents as mrr_after_in_cents,
-        instants.is_active,
-        coalesce(instants.previous_mrr_in_cents, 0) as mrr_before_in_cents,
-        instants.mrr_in_cents - coalesce(instants.previous_mrr_in_cents, 0) as mrr_change_in_cents,
-        coalesce(instants.was_active, false) as was_active
+        subscription_owners.currency,
+        case
+            when subscription_owners.currency = '{{ var("reporting_currency") }}' then 1.0
+            else exchange_rates.to_reporting_rate
+        end as exchange_rate
     from instants
     inner join subscription_owners
         on
             instants.data_source_uuid = subscription_owners.data_source_uuid
             and instants.subscription_external_id = subscription_owners.subscription_external_id
+    left join exchange_rates
+        on
+            subscription_owners.currency = exchange_rates.currency
+            and cast(instants.changed_at as date) = exchange_rates.rate_date
     where
         instants.mrr_in_cents <> coalesce(instants.previous_mrr_in_cents, 0)
         or instants.is_active <> coalesce(instants.was_active, false)
+        or instants.change_kind = 'reset'
+),
+
+revalued as (
+    select
+        *,
+        lag(exchange_rate) over (
+            partition by data_source_uuid, subscription_external_id order by changed_at
+        ) as previous_exchange_rate
+    from converted
+),
+
+reported as (
+    select
+        data_source_uuid,
+        customer_external_id,
+        subscription_external_id,
+        changed_at,
+        event_order,
+        change_kind,
+        cause_type,
+        cause_invoice_external_id,
+        cause_object_key,
+        load_id,
+        is_active,
+        coalesce(was_active, false) as was_active,
+        currency,
+        exchange_rate,
+        coalesce(previous_mrr_in_cents, 0) as native_mrr_before_in_cents,
+        mrr_in_cents as native_mrr_after_in_cents,
+        cast(
+            coalesce(previous_mrr_in_cents, 0) * coalesce(previous_exchange_rate, exchange_rate)
+            as {{ type_mrr() }}
+        ) as mrr_before_in_cents,
+        cast(mrr_in_cents * exchange_rate as {{ type_mrr() }}) as mrr_after_in_cents,
+        cast(
+            (mrr_in_cents - coalesce(previous_mrr_in_cents, 0)) * exchange_rate as {{ type_mrr() }}
+        ) as mrr_change_in_cents
+    from revalued
+    where
+        mrr_in_cents <> coalesce(previous_mrr_in_cents, 0)
+        or is_active <> coalesce(was_active, false)
+        or exchange_rate <> previous_exchange_rate
+        or exchange_rate is null
+),
+
+final as (
+    select
+        *,
+        mrr_after_in_cents - mrr_before_in_cents - mrr_change_in_cents as fx_adjustment_in_cents
+    from reported
 )
 
 select * from final

@@ -1,7 +1,15 @@
 with
 
-movements as (
-    select * from {{ ref('mrr_movements') }}
+customer_changes as (
+    select * from {{ ref('int_customer_mrr_changes') }}
+),
+
+changes as (
+    select
+        *,
+        {{ deterministic_uuid('cus', ['data_source_uuid', "'customer'", 'customer_external_id']) }} as customer_uuid,
+        cast({{ dbt.date_trunc('month', 'changed_at') }} as date) as month
+    from customer_changes
 ),
 
 monthly_movements as (
@@ -9,15 +17,17 @@ monthly_movements as (
         data_source_uuid,
         customer_uuid,
         customer_external_id,
-        movement_month as month,
+        month,
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             sum(case when movement_type = '{{ movement_type }}' then mrr_change_in_cents else 0 end)
                 as mrr_{{ movement_type }}_in_cents,
             max(case when movement_type = '{{ movement_type }}' then 1 else 0 end) = 1 as has_{{ movement_type }},
         {% endfor %}
-        sum(mrr_change_in_cents) as mrr_change_in_cents
-    from movements
-    group by data_source_uuid, customer_uuid, customer_external_id, movement_month
+        sum(fx_adjustment_in_cents) as fx_adjustment_in_cents,
+        sum(mrr_change_in_cents + fx_adjustment_in_cents) as mrr_change_in_cents,
+        max(case when movement_type is not null then 1 else 0 end) = 1 as has_movement
+    from changes
+    group by data_source_uuid, customer_uuid, customer_external_id, month
 ),
 
 customer_first_months as (
@@ -27,6 +37,7 @@ customer_first_months as (
         customer_external_id,
         min(month) as first_month
     from monthly_movements
+    where has_movement
     group by data_source_uuid, customer_uuid, customer_external_id
 ),
 
@@ -56,6 +67,7 @@ final as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             coalesce(monthly_movements.mrr_{{ movement_type }}_in_cents, 0) as mrr_{{ movement_type }}_in_cents,
         {% endfor %}
+        coalesce(monthly_movements.fx_adjustment_in_cents, 0) as fx_adjustment_in_cents,
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             coalesce(monthly_movements.has_{{ movement_type }}, false) as has_{{ movement_type }},
         {% endfor %}

@@ -26,6 +26,7 @@ monthly_mrr as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             sum(mrr_{{ movement_type }}_in_cents) as mrr_{{ movement_type }},
         {% endfor %}
+        sum(fx_adjustment_in_cents) as fx_adjustment,
         count(distinct case when ending_mrr_in_cents > 0 then customer_uuid end) as customers,
         count(distinct case when has_new_business then customer_uuid end) as new_customers,
         count(distinct case when has_churn then customer_uuid end) as churned_customers,
@@ -41,8 +42,8 @@ monthly_mrr as (
 monthly_cash as (
     select
         transaction_month as month,
-        cast(sum(case when is_successful_payment then amount_in_cents else 0 end) as bigint) as gross_cash_flow,
-        cast(sum(case when is_successful_refund then amount_in_cents else 0 end) as bigint) as refunds,
+        sum(case when is_successful_payment then amount_in_cents else 0 end) as gross_cash_flow,
+        sum(case when is_successful_refund then amount_in_cents else 0 end) as refunds,
         sum(case when is_successful_payment then non_recurring_amount_in_cents else 0 end)
             as non_recurring_cash_flow,
         count(distinct case when transaction_result = 'failed' then customer_uuid end) as failed_transactions
@@ -70,6 +71,7 @@ monthly as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             coalesce(monthly_mrr.mrr_{{ movement_type }}, 0) as mrr_{{ movement_type }},
         {% endfor %}
+        coalesce(monthly_mrr.fx_adjustment, 0) as fx_adjustment,
         coalesce(monthly_cash.gross_cash_flow, 0) as gross_cash_flow,
         coalesce(monthly_cash.refunds, 0) as refunds,
         coalesce(monthly_cash.non_recurring_cash_flow, 0) as non_recurring_cash_flow,
@@ -110,6 +112,7 @@ final as (
         {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
             mrr_{{ movement_type }},
         {% endfor %}
+        fx_adjustment,
         new_customers,
         churned_customers,
         reactivated_customers,

@@ -60,6 +60,7 @@ latest_changes as (
         data_source_uuid,
         subscription_external_id,
         mrr_after_in_cents,
+        native_mrr_after_in_cents,
         is_active
     from (
         select
@@ -122,7 +123,8 @@ final as (
             -- only trial or zero-value lines so far: no paid subscription (SPEC 3.1)
             else 'not_started'
         end as status,
-        coalesce(latest_changes.mrr_after_in_cents, 0) as mrr_in_cents
+        coalesce(latest_changes.mrr_after_in_cents, 0) as mrr_in_cents,
+        coalesce(latest_changes.native_mrr_after_in_cents, 0) as native_mrr_in_cents
     from subscription_keys
     left join owners
         on

@@ -12,35 +12,29 @@ invoice_totals as (
     select * from {{ ref('int_invoice_totals') }}
 ),
 
-final as (
+exchange_rates as (
+    select * from {{ ref('int_exchange_rates_daily') }}
+),
+
+transaction_amounts as (
     select
-        {{ deterministic_uuid('tr', [
-            'transactions.data_source_uuid', "'transaction'", 'transactions.transaction_key'
-        ]) }} as transaction_uuid,
-        transactions.transaction_external_id,
-        transactions.data_source_uuid,
-        {{ deterministic_uuid('cus', ['invoices.data_source_uuid', "'customer'", 'invoices.customer_external_id']) }}
-            as customer_uuid,
-        invoices.customer_external_id,
+        transactions.*,
         invoices.invoice_uuid,
-        transactions.invoice_external_id,
-        transactions.transacted_at,
-        cast({{ dbt.date_trunc('month', 'transactions.transacted_at') }} as date) as transaction_month,
-        transactions.transaction_type,
-        transactions.transaction_result,
-        transactions.amount_in_cents is null as is_invoice_total,
-        -- A transaction without an amount pays (or refunds) the invoice total (SPEC 5).
-        coalesce(transactions.amount_in_cents, invoice_totals.total_in_cents) as amount_in_cents,
+        invoices.customer_external_id,
         invoices.currency,
-        -- The part that pays one-time lines, pro rata to the invoice's lines.
-        cast(case
+        -- A transaction without an amount pays (or refunds) the invoice total (SPEC 5).
+        transactions.amount_in_cents is null as is_invoice_total,
+        coalesce(transactions.amount_in_cents, invoice_totals.total_in_cents) as native_amount_in_cents,
+        case
             when invoice_totals.total_in_cents <> 0
-                then
-                    coalesce(transactions.amount_in_cents, invoice_totals.total_in_cents)
-                    * cast(invoice_totals.one_time_total_in_cents as double) / invoice_totals.total_in_cents
+                then cast(invoice_totals.one_time_total_in_cents as double) / invoice_totals.total_in_cents
             else 0
-        end as {{ type_mrr() }}) as non_recurring_amount_in_cents,
-        transactions.load_id
+        end as one_time_share,
+        -- Cash converts at the transaction date (SPEC 6).
+        case
+            when invoices.currency = '{{ var("reporting_currency") }}' then 1.0
+            else exchange_rates.to_reporting_rate
+        end as exchange_rate
     from transactions
     inner join invoices
         on
@@ -50,7 +44,36 @@ final as (
         on
             transactions.data_source_uuid = invoice_totals.data_source_uuid
             and transactions.invoice_external_id = invoice_totals.invoice_external_id
+    left join exchange_rates
+        on
+            invoices.currency = exchange_rates.currency
+            and cast(transactions.transacted_at as date) = exchange_rates.rate_date
     where transactions.transacted_at < {{ reporting_cutoff_at() }}
+),
+
+final as (
+    select
+        {{ deterministic_uuid('tr', ['data_source_uuid', "'transaction'", 'transaction_key']) }} as transaction_uuid,
+        transaction_external_id,
+        data_source_uuid,
+        {{ deterministic_uuid('cus', ['data_source_uuid', "'customer'", 'customer_external_id']) }} as customer_uuid,
+        customer_external_id,
+        invoice_uuid,
+        invoice_external_id,
+        transacted_at,
+        cast({{ dbt.date_trunc('month', 'transacted_at') }} as date) as transaction_month,
+        transaction_type,
+        transaction_result,
+        is_invoice_total,
+        currency,
+        native_amount_in_cents,
+        exchange_rate,
+        -- Reporting currency from here on; the one-time part is pro rata to the invoice's lines.
+        cast(native_amount_in_cents * exchange_rate as {{ type_mrr() }}) as amount_in_cents,
+        cast(native_amount_in_cents * exchange_rate * one_time_share as {{ type_mrr() }})
+            as non_recurring_amount_in_cents,
+        load_id
+    from transaction_amounts
 )
 
 select * from final

@@ -1,8 +1,9 @@
--- Every customer's movements add up to its current MRR: the sum of its subscriptions' MRR at the as-of date.
+-- Every customer's movements and fx adjustments add up to its current MRR: the sum of its subscriptions' MRR
+-- at the as-of date.
 with
 
-movements as (
-    select * from {{ ref('mrr_movements') }}
+customer_changes as (
+    select * from {{ ref('int_customer_mrr_changes') }}
 ),
 
 subscriptions as (
@@ -11,10 +12,10 @@ subscriptions as (
 
 movement_totals as (
     select
-        customer_uuid,
-        sum(mrr_change_in_cents) as movements_total
-    from movements
-    group by customer_uuid
+        {{ deterministic_uuid('cus', ['data_source_uuid', "'customer'", 'customer_external_id']) }} as customer_uuid,
+        sum(mrr_change_in_cents + fx_adjustment_in_cents) as movements_total
+    from customer_changes
+    group by data_source_uuid, customer_external_id
 ),
 
 subscription_totals as (

@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from warehouse_runner import Warehouse, load_scenario, scenario_names, write_requests
 
 CENT = 0.01

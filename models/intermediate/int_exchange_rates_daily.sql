@@ -1,0 +1,53 @@
+{#- One row per currency per calendar day, from its first published rate to the as-of date: the rate published
+    that day or, on a weekend or holiday, the latest one published before it (SPEC 6). A daily grain lets every
+    conversion be an equi-join on (currency, date), which scales where a range join would not. -#}
+
+with
+
+rates as (
+    select * from {{ ref('stg_exchange_rates') }}
+),
+
+publication_ranges as (
+    select
+        currency,
+        rate_date as valid_from,
+        coalesce(
+            lead(rate_date) over (partition by currency order by rate_date),
+            cast({{ dbt.dateadd('day', 1, as_of_date()) }} as date)
+        ) as valid_until,
+        units_per_eur
+    from rates
+),
+
+days as (
+    {{ day_spine('(select min(valid_from) from publication_ranges)', as_of_date()) }}
+),
+
+daily as (
+    select
+        publication_ranges.currency,
+        days.day as rate_date,
+        publication_ranges.units_per_eur
+    from publication_ranges
+    inner join days
+        on
+            publication_ranges.valid_from <= days.day
+            and publication_ranges.valid_until > days.day
+),
+
+-- Units of the reporting currency per unit of each currency: both ECB rates are per 1 EUR.
+final as (
+    select
+        daily.currency,
+        daily.rate_date,
+        daily.units_per_eur,
+        reporting.units_per_eur / daily.units_per_eur as to_reporting_rate
+    from daily
+    inner join daily as reporting
+        on
+            daily.rate_date = reporting.rate_date
+            and reporting.currency = '{{ var("reporting_currency") }}'
+)
+
+select * from final
