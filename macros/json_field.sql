@@ -46,3 +46,17 @@
 {% macro spark__json_string_array_elements(column) -%}
     explode(from_json({{ column }}, 'array<string>'))
 {%- endmacro %}
+
+{#- One row per element of a JSON array found at a top-level field, each element as JSON (a set-returning
+    expression). -#}
+{% macro json_array_elements(column, field) -%}
+    {{ return(adapter.dispatch('json_array_elements', 'mrr_warehouse')(column, field)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_elements(column, field) -%}
+    unnest(json_extract({{ column }}, '$."{{ field }}"[*]'))
+{%- endmacro %}
+
+{% macro spark__json_array_elements(column, field) -%}
+    explode(from_json(get_json_object({{ column }}, '$.{{ field }}'), 'array<string>'))
+{%- endmacro %}

@@ -8,6 +8,31 @@ subscriptions as (
     select * from {{ ref('subscriptions') }}
 ),
 
+tags as (
+    select * from {{ ref('stg_customer_tags') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_contacts') }}
+),
+
+customer_tags as (
+    select
+        customer_uuid,
+        {{ array_agg_sorted("tag") }} as tags
+    from tags
+    group by customer_uuid
+),
+
+customer_contacts as (
+    select
+        data_source_uuid,
+        customer_external_id,
+        count(*) as contacts_count
+    from contacts
+    group by data_source_uuid, customer_external_id
+),
+
 subscription_summary as (
     select
         data_source_uuid,
@@ -44,12 +69,22 @@ final as (
             when customers.free_trial_started_at < {{ reporting_cutoff_at() }} then 'trial'
             else 'lead'
         end as status,
-        coalesce(subscription_summary.mrr_in_cents, 0) as mrr_in_cents
+        coalesce(subscription_summary.mrr_in_cents, 0) as mrr_in_cents,
+        coalesce(customer_tags.tags, {{ empty_array() }}) as tags,
+        -- typed values per key are in customer_attributes
+        {{ json_value('customers.attributes', 'custom') }} as custom_attributes,
+        coalesce(customer_contacts.contacts_count, 0) as contacts_count
     from customers
     left join subscription_summary
         on
             customers.data_source_uuid = subscription_summary.data_source_uuid
             and customers.customer_external_id = subscription_summary.customer_external_id
+    left join customer_tags
+        on customers.customer_uuid = customer_tags.customer_uuid
+    left join customer_contacts
+        on
+            customers.data_source_uuid = customer_contacts.data_source_uuid
+            and customers.customer_external_id = customer_contacts.customer_external_id
 )
 
 select * from final
