@@ -1,6 +1,7 @@
-{#- Immediate subscription events that set a subscription's MRR when var subscription_events_drive_mrr is on
-    (sources that send no invoices, SPEC 3.3): subscription_start and subscription_updated, normalised by their
-    plan's interval like a line item; events retracted by a later `*_retracted` event are dropped. -#}
+{#- Subscription events that carry or change MRR, normalised by their plan's interval like a line item: the
+    immediate subscription_start / subscription_updated (which set MRR when var subscription_events_drive_mrr is
+    on) and the scheduled ones that feed committed MRR (SPEC 3.3). Events retracted by a `*_retracted` event are
+    dropped. -#}
 
 with
 
@@ -28,6 +29,7 @@ final as (
         events.subscription_external_id,
         events.plan_external_id,
         events.event_type,
+        events.event_at,
         events.effective_at,
         events.currency,
         events.load_id,
@@ -38,7 +40,7 @@ final as (
             as {{ type_mrr() }}
         ) as event_mrr_in_cents
     from events
-    inner join plans
+    left join plans
         on
             events.data_source_uuid = plans.data_source_uuid
             and events.plan_external_id = plans.plan_external_id
@@ -47,9 +49,14 @@ final as (
             events.data_source_uuid = retracted.data_source_uuid
             and events.subscription_event_external_id = retracted.retracted_event_id
     where
-        events.event_type in ('subscription_start', 'subscription_updated')
+        events.event_type in (
+            'subscription_start',
+            'subscription_updated',
+            'subscription_start_scheduled',
+            'subscription_update_scheduled',
+            'subscription_cancellation_scheduled'
+        )
         and events.subscription_external_id is not null
-        and events.amount_in_cents is not null
         and retracted.retracted_event_id is null
 )
 

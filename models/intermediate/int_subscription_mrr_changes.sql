@@ -23,7 +23,10 @@ exchange_rates as (
 
 subscription_events as (
     select * from {{ ref('int_subscription_events_normalized') }}
-    where {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
+    where
+        {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
+        and event_type in ('subscription_start', 'subscription_updated')
+        and event_mrr_in_cents is not null
 ),
 
 -- A subscription belongs to the customer of its latest line's invoice (or, for a subscription known only from
