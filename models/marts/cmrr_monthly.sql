@@ -34,9 +34,9 @@ month_ends as (
 
 pending_events as (
     select
+        events.*,
         month_ends.month,
         month_ends.known_at,
-        events.*,
         row_number() over (
             partition by month_ends.month, events.data_source_uuid, events.subscription_external_id
             order by events.event_at desc, events.object_seq desc
