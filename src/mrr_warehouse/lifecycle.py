@@ -1,0 +1,168 @@
+"""Deleting a data source irrevocably (SPEC 8): its rows go from every table in one transaction, then the file is
+rewritten so that not even DuckDB's free blocks keep a byte of it.
+
+DuckDB marks deleted rows' blocks free but leaves their bytes in the file until they are overwritten, so a
+deletion that must hold against a byte scan (GDPR requests) ends with a compaction: the whole database is copied
+into a new file (`COPY FROM DATABASE`), which is fsynced and atomically renamed over the old one. A crash before the
+rename leaves the old file, intact and readable; the half-written copy is removed on the next compaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from mrr_warehouse import landing, sources
+from mrr_warehouse.sources import DataSource
+
+COMPACT_SUFFIX = ".compacting"
+
+
+@dataclass(frozen=True)
+class Compaction:
+    bytes_before: int
+    bytes_after: int
+    seconds: float
+
+
+def source_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """Every base table that holds rows of a data source: (schema, table, the column naming the source).
+
+    The loader's tables and every dbt-built table that carries data_source_uuid; aggregates without that column
+    (metrics_monthly and the like) hold no source text and are rebuilt by the next `dbt build`.
+    """
+    rows = landing.run(
+        con,
+        """
+        select table_schema, table_name, column_name
+        from information_schema.columns
+        where
+            table_catalog = current_database()
+            and column_name = 'data_source_uuid'
+            and (table_schema, table_name) in (
+                select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'
+            )
+        order by table_schema, table_name
+        """,
+    )
+    return [("raw", "data_sources", "uuid"), *((row[0], row[1], row[2]) for row in rows)]
+
+
+def delete_data_source(con: duckdb.DuckDBPyConnection, source: DataSource) -> dict[str, int]:
+    """Delete everything of the source from every table, in one transaction; the rows deleted per table."""
+    deleted: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        for schema, table, column in source_tables(con):
+            relation = f'"{schema}"."{table}"'
+            (count,) = landing.one(
+                con, f'select count(*) from {relation} where "{column}" = ?', [source.uuid]
+            )
+            if count:
+                landing.run(con, f'delete from {relation} where "{column}" = ?', [source.uuid])
+                deleted[f"{schema}.{table}"] = count
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return deleted
+
+
+def compact(path: str, *, before_rename: Callable[[], None] | None = None) -> Compaction:
+    """Rewrite the database file so that deleted rows leave no bytes behind; atomic (see the module doc).
+
+    `before_rename` runs after the copy is complete and before it replaces the old file (tests inject a crash).
+    """
+    started = time.perf_counter()
+    database = Path(path)
+    copy = database.with_name(database.name + COMPACT_SUFFIX)
+    for leftover in (copy, Path(f"{copy}.wal")):
+        leftover.unlink(missing_ok=True)
+    bytes_before = database.stat().st_size
+
+    # The old file's WAL is folded into it first: a WAL left beside the new file would be replayed onto it.
+    with duckdb.connect(str(database), config=landing.CONNECT_CONFIG) as con:
+        con.execute("checkpoint")
+    with duckdb.connect(str(copy), config=landing.CONNECT_CONFIG) as con:
+        con.execute("attach ? as source_database (read_only)", [str(database)])
+        (catalog,) = landing.one(con, "select current_database()")
+        con.execute(f'copy from database source_database to "{catalog}"')
+        con.execute("detach source_database")
+        con.execute("checkpoint")
+    with open(copy, "rb+") as handle:
+        os.fsync(handle.fileno())
+    if before_rename is not None:
+        before_rename()
+    os.replace(copy, database)
+    _fsync_directory(database.parent)
+    Path(f"{database}.wal").unlink(missing_ok=True)
+    return Compaction(bytes_before, database.stat().st_size, time.perf_counter() - started)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"error: deleting data source {args.data_source} removes all of its data irrevocably;"
+            " add --yes to confirm",
+            file=sys.stderr,
+        )
+        return 2
+    database = landing.database_path()
+    if not Path(database).exists():
+        print(f"error: {database} does not exist", file=sys.stderr)
+        return 2
+    try:
+        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        if landing.find_data_source(con, uuid=source.uuid) is None:
+            print(f"error: no data source {args.data_source} in {database}", file=sys.stderr)
+            return 2
+        deleted = delete_data_source(con, source)
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(
+        f"deleted data source {source.name} ({source.uuid}): {sum(deleted.values()):,} rows from {len(deleted)} tables"
+    )
+    print("compacting the database file so that no deleted bytes remain ...", flush=True)
+    result = compact(database)
+    print(
+        f"compacted {database}: {result.bytes_before:,} -> {result.bytes_after:,} bytes in {result.seconds:.1f} s;"
+        " run `dbt build` to refresh the monthly aggregates"
+    )
+    return 0
+
+
+def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
+    delete = sources_commands.add_parser(
+        "delete",
+        help="delete a data source and everything that came from it, irrevocably",
+        description=(
+            "Delete the data source's objects, landed requests, load history and rows in every model table, then"
+            " rewrite the database file so that no byte of them remains."
+        ),
+    )
+    delete.add_argument("data_source", metavar="NAME_OR_UUID")
+    delete.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
+    delete.set_defaults(func=run_delete)

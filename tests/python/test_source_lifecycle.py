@@ -1,0 +1,123 @@
+"""SPEC 8: deleting a data source removes every byte of it from the database file, atomically."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mrr_warehouse import lifecycle
+from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
+
+DOOMED = "Zq7DoomedMarker"
+KEPT = "Kx4KeptMarker"
+
+
+def requests_for(marker: str) -> list[dict]:
+    return [
+        {
+            "customers": [
+                {"external_id": f"{marker}-c", "name": f"{marker} Ltd", "email": f"{marker}@mail.test"}
+            ],
+            "plans": [{"external_id": "p", "name": "Plan", "interval_count": 1, "interval_unit": "month"}],
+        },
+        {
+            "invoices": [
+                {
+                    "external_id": f"{marker}-inv",
+                    "date": "2024-01-01 00:00:00",
+                    "currency": "USD",
+                    "customer_external_id": f"{marker}-c",
+                    "line_items": [
+                        {
+                            "type": "subscription",
+                            "subscription_external_id": f"{marker}-sub",
+                            "plan_external_id": "p",
+                            "service_period_start": "2024-01-01 00:00:00",
+                            "service_period_end": "2024-02-01 00:00:00",
+                            "amount_in_cents": 5000,
+                        }
+                    ],
+                    "transactions": [
+                        {"type": "payment", "result": "successful", "date": "2024-01-01 00:00:00"}
+                    ],
+                }
+            ]
+        },
+    ]
+
+
+def file_bytes(database: Path) -> bytes:
+    wal = Path(f"{database}.wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def cli(warehouse: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "mrr-warehouse"), *args],
+        cwd=PROJECT_ROOT,
+        env=warehouse.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def two_sources(tmp_path: Path) -> Warehouse:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    for marker in (DOOMED, KEPT):
+        loaded = warehouse.load(marker, write_requests(tmp_path / marker, requests_for(marker)))
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    return warehouse
+
+
+def test_deleting_a_source_leaves_no_byte_of_it_in_the_file(two_sources: Warehouse) -> None:
+    database = two_sources.db_path
+    two_sources.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    # positive control: the markers are findable in the file as it is
+    assert DOOMED.encode() in file_bytes(database)
+    assert KEPT.encode() in file_bytes(database)
+
+    result = cli(two_sources, "sources", "delete", DOOMED, "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    content = file_bytes(database)
+    assert content.count(DOOMED.encode()) == 0
+    assert content.count(DOOMED.lower().encode()) == 0
+    assert KEPT.encode() in content
+
+    listing = cli(two_sources, "sources", "list")
+    assert DOOMED not in listing.stdout and KEPT in listing.stdout
+    two_sources.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert two_sources.query("select customer_external_id, mrr_change_in_cents from mrr_movements") == [
+        (f"{KEPT}-c", 5000)
+    ]
+
+
+def test_deleting_needs_yes_and_otherwise_changes_nothing(two_sources: Warehouse) -> None:
+    result = cli(two_sources, "sources", "delete", DOOMED)
+    assert result.returncode == 2
+    assert "--yes" in result.stderr
+    assert DOOMED.encode() in file_bytes(two_sources.db_path)
+
+
+def test_a_crash_during_compaction_leaves_the_previous_file_readable(two_sources: Warehouse) -> None:
+    database = two_sources.db_path
+    before = two_sources.query("select count(*) from raw.objects")
+
+    def crash() -> None:
+        raise KeyboardInterrupt("killed before the rename")
+
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle.compact(str(database), before_rename=crash)
+    assert two_sources.query("select count(*) from raw.objects") == before
+    assert Path(f"{database}{lifecycle.COMPACT_SUFFIX}").exists()
+
+    lifecycle.compact(str(database))
+    assert not Path(f"{database}{lifecycle.COMPACT_SUFFIX}").exists()
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from raw.objects").fetchall() == before
+        assert con.execute("select count(*) from main.loads").fetchone() == (4,)
