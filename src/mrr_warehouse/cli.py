@@ -1,0 +1,143 @@
+"""The `mrr-warehouse` command: `load`, `sources list`, and the generator's `generate`.
+
+Each subcommand's parser sets `func`; `main` dispatches with `args.func(args)`, which returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mrr_warehouse import generate, landing, lifecycle, metrics_export, reading, sources
+from mrr_warehouse.loader import FileLoad
+from mrr_warehouse.schema import OBJECT_TYPES
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _fail(message: str) -> int:
+    _note(f"error: {message}")
+    return 2
+
+
+def run_load(args: argparse.Namespace) -> int:
+    worst = 0
+    for raw in args.paths:
+        if Path(raw).is_dir() and not reading.expand_paths([raw]):
+            _note(f"error: {raw}: no .json or .ndjson files in this folder")
+            worst = 2
+    files = reading.expand_paths(args.paths)
+    if not files:
+        return 2
+    database = landing.database_path()
+    try:
+        con = landing.connect(database, on_wait=_note)
+    except landing.DatabaseUnavailable as exc:
+        return _fail(str(exc))
+    try:
+        try:
+            source = sources.resolve(con, args.data_source)
+        except sources.UnknownDataSource as exc:
+            return _fail(str(exc))
+        for path in files:
+            result = FileLoad(con, path, source, strict=args.strict, say=_say, note=_note).run()
+            _say(result.summary())
+            worst = max(worst, result.exit_code)
+    finally:
+        con.close()
+    return worst
+
+
+_COUNT_HEADERS = {
+    "customer": "customers",
+    "plan": "plans",
+    "invoice": "invoices",
+    "line_item": "line_items",
+    "transaction": "transactions",
+    "subscription_event": "events",
+    "cancellation": "cancellations",
+    "contact": "contacts",
+}
+
+
+def run_sources_list(args: argparse.Namespace) -> int:
+    database = landing.database_path()
+    if not Path(database).exists():
+        _say(f"no data sources ({database} does not exist yet)")
+        return 0
+    try:
+        con = landing.connect(database, on_wait=_note)
+    except landing.DatabaseUnavailable as exc:
+        return _fail(str(exc))
+    try:
+        rows = sources.summaries(con)
+    finally:
+        con.close()
+    if not rows:
+        _say("no data sources")
+        return 0
+    headers = ["uuid", "name", *(_COUNT_HEADERS[kind] for kind in OBJECT_TYPES)]
+    table = [[row.uuid, row.name, *(str(row.counts[kind]) for kind in OBJECT_TYPES)] for row in rows]
+    widths = [max(len(line[index]) for line in [headers, *table]) for index in range(len(headers))]
+    for line in [headers, *table]:
+        cells = [
+            cell.ljust(width) if index < 2 else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ]
+        _say("  ".join(cells).rstrip())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mrr-warehouse",
+        description="Land ChartMogul Import API JSON in DuckDB; model it with dbt. Database: $MRR_WAREHOUSE_DB.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    load = subparsers.add_parser(
+        "load",
+        help="load request files (.json: one request body; .ndjson: one per line; folders: in name order)",
+        description=(
+            "Load Import API request bodies. Exit status: 0 everything landed, 1 some objects were rejected"
+            " (or --strict rejected a file), 2 a file could not be read or parsed (nothing from it landed)."
+        ),
+    )
+    load.add_argument(
+        "--data-source",
+        required=True,
+        metavar="NAME_OR_UUID",
+        help="data source name (created when it does not exist) or uuid of an existing one",
+    )
+    load.add_argument(
+        "--strict", action="store_true", help="land nothing from a file with any rejected object"
+    )
+    load.add_argument("paths", nargs="+", metavar="PATH", help=".json / .ndjson file or folder")
+    load.set_defaults(func=run_load)
+
+    sources_parser = subparsers.add_parser("sources", help="data sources")
+    sources_commands = sources_parser.add_subparsers(dest="sources_command", metavar="COMMAND", required=True)
+    listing = sources_commands.add_parser("list", help="data sources with their uuid and object counts")
+    listing.set_defaults(func=run_sources_list)
+    lifecycle.add_source_commands(sources_commands)
+
+    generate.add_parser(subparsers)
+    metrics_export.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

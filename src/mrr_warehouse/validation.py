@@ -1,0 +1,577 @@
+"""Per-object schemas of the Import API (SPEC 1), declared once, and the checks that apply them.
+
+A schema lists each field with its kind; `validate` returns every problem of an object as values (field +
+message), so the loader can reject the object, print why and store the rows in `main.load_errors`.
+Cross-object rules (unknown customer, plan or invoice; immutability) need the warehouse and live in
+`loader.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+import pycountry
+
+# --------------------------------------------------------------------------------------------------------------
+# Problems: errors and warnings are values with a path (file -> object type -> external_id/position -> field).
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    object_type: str | None
+    external_id: str | None
+    position: int | None
+    field: str | None
+    message: str
+    context: str | None = None  # e.g. "invoice inv_1" for a nested line item without external_id
+
+    def where(self) -> str:
+        """`object_type external_id` (or `#position`), as printed before the field."""
+        if self.object_type is None:
+            return ""
+        if self.external_id is not None:
+            label = f"{self.object_type} {self.external_id}"
+        elif self.position is not None:
+            label = f"{self.object_type} #{self.position}"
+        else:
+            label = self.object_type
+        if self.context:
+            label += f" in {self.context}"
+        return label
+
+    def render(self, file: str) -> str:
+        parts = [file]
+        where = self.where()
+        if where:
+            parts.append(where)
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hashing: canonical JSON (sorted keys, no whitespace) and its sha256.
+
+
+def canonical_json(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def sha256_hex(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Timestamps: ISO 8601 date, `YYYY-MM-DD HH:MM[:SS]`, with `T`, optional fraction, `Z` or an offset.
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?"
+)
+TIMESTAMP_FORMATS = "YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 such as 2024-01-31T12:00:00Z"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def parse_timestamp(text: str) -> datetime | None:
+    """An aware UTC datetime, or None when the text is not an accepted timestamp (a date means 00:00 UTC)."""
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    tz = UTC
+    if offset and offset != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if delta >= timedelta(hours=24):
+            return None
+        tz = timezone(sign * delta)
+    try:
+        value = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=tz,
+        )
+    except ValueError:
+        return None
+    return value.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Field kinds. A checker returns None when the value is fine, else the message.
+
+Checker = Callable[[Any], str | None]
+
+_CURRENCIES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"must be a string, got {_json_type(value)} {_show(value)}"
+
+
+def _identifier(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a string, got {_json_type(value)} {_show(value)}"
+    return None if value.strip() else "must not be empty"
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return None
+    return f"must be a string, got {_json_type(value)} {_show(value)}"
+
+
+def _integer(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    return f"must be an integer, got {_json_type(value)} {_show(value)}"
+
+
+def _positive_integer(value: Any) -> str | None:
+    problem = _integer(value)
+    if problem is None and value <= 0:
+        return f"must be an integer greater than 0, got {value}"
+    return problem
+
+
+def _non_negative_integer(value: Any) -> str | None:
+    problem = _integer(value)
+    if problem is None and value < 0:
+        return f"must not be negative, got {value} (a refund is a transaction of type refund)"
+    return problem
+
+
+def _boolean(value: Any) -> str | None:
+    return (
+        None if isinstance(value, bool) else f"must be true or false, got {_json_type(value)} {_show(value)}"
+    )
+
+
+def _timestamp(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a timestamp string, got {_json_type(value)} {_show(value)}"
+    if parse_timestamp(value) is None:
+        return f"is not a timestamp: {_show(value)} (expected {TIMESTAMP_FORMATS})"
+    return None
+
+
+def _timestamps(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return f"must be an array of timestamps, got {_json_type(value)} {_show(value)}"
+    for index, item in enumerate(value):
+        problem = _timestamp(item)
+        if problem is not None:
+            return f"[{index}] {problem}"
+    return None
+
+
+def _currency(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be an ISO 4217 currency code, got {_json_type(value)} {_show(value)}"
+    if value.upper() not in _CURRENCIES:
+        return f"is not an ISO 4217 currency code: {_show(value)}"
+    return None
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else f"must be an object, got {_json_type(value)} {_show(value)}"
+
+
+def _array(value: Any) -> str | None:
+    return None if isinstance(value, list) else f"must be an array, got {_json_type(value)} {_show(value)}"
+
+
+def _enum(*choices: str) -> Checker:
+    allowed = frozenset(choices)
+    listed = " | ".join(choices)
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and value in allowed:
+            return None
+        return f"must be one of {listed}, got {_show(value)}"
+
+    return check
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Schemas.
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    check: Checker
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    object_type: str
+    fields: tuple[Field, ...]
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+    required: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    order: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {item.name: item for item in self.fields})
+        object.__setattr__(self, "order", {item.name: index for index, item in enumerate(self.fields)})
+        object.__setattr__(self, "required", tuple(item.name for item in self.fields if item.required))
+
+
+LINE_ITEM_TYPES = ("subscription", "one_time", "trial")
+TRANSACTION_TYPES = ("payment", "refund")
+TRANSACTION_RESULTS = ("successful", "failed")
+INTERVAL_UNITS = ("day", "month", "year")
+PRORATION_TYPES = ("differential", "full")
+SUBSCRIPTION_EVENT_TYPES = (
+    "subscription_start",
+    "subscription_start_scheduled",
+    "scheduled_subscription_start_retracted",
+    "subscription_cancelled",
+    "subscription_cancellation_scheduled",
+    "scheduled_subscription_cancellation_retracted",
+    "subscription_updated",
+    "subscription_update_scheduled",
+    "scheduled_subscription_update_retracted",
+    "subscription_event_retracted",
+)
+CUSTOM_ATTRIBUTE_TYPES = ("String", "Integer", "Decimal", "Timestamp", "Boolean")
+
+CUSTOMER = Schema(
+    "customer",
+    (
+        Field("external_id", _identifier, required=True),
+        Field("data_source_uuid", _string),
+        Field("name", _string),
+        Field("email", _string),
+        Field("company", _string),
+        Field("country", _string),
+        Field("state", _string),
+        Field("city", _string),
+        Field("zip", _text),
+        Field("lead_created_at", _timestamp),
+        Field("free_trial_started_at", _timestamp),
+        Field("attributes", _object),
+        Field("owner", _string),
+        Field("website_url", _string),
+        Field("primary_contact", _object),
+    ),
+)
+
+PLAN = Schema(
+    "plan",
+    (
+        Field("name", _string, required=True),
+        Field("interval_count", _positive_integer, required=True),
+        Field("interval_unit", _enum(*INTERVAL_UNITS), required=True),
+        Field("external_id", _identifier),
+        Field("data_source_uuid", _string),
+    ),
+)
+
+INVOICE = Schema(
+    "invoice",
+    (
+        Field("external_id", _identifier, required=True),
+        Field("date", _timestamp, required=True),
+        Field("currency", _currency, required=True),
+        Field("customer_external_id", _identifier, required=True),
+        Field("due_date", _timestamp),
+        Field("line_items", _array),
+        Field("transactions", _array),
+        Field("data_source_uuid", _string),
+        Field("customer_uuid", _string),
+    ),
+)
+
+LINE_ITEM = Schema(
+    "line_item",
+    (
+        Field("type", _enum(*LINE_ITEM_TYPES), required=True),
+        Field("amount_in_cents", _integer, required=True),
+        Field("subscription_external_id", _identifier),
+        Field("plan_external_id", _identifier),
+        Field("plan_uuid", _identifier),
+        Field("service_period_start", _timestamp),
+        Field("service_period_end", _timestamp),
+        Field("quantity", _positive_integer),
+        Field("discount_amount_in_cents", _integer),
+        Field("discount_code", _string),
+        Field("tax_amount_in_cents", _integer),
+        Field("transaction_fees_in_cents", _integer),
+        Field("prorated", _boolean),
+        Field("proration_type", _enum(*PRORATION_TYPES)),
+        Field("cancelled_at", _timestamp),
+        Field("subscription_set_external_id", _identifier),
+        Field("event_order", _integer),
+        Field("external_id", _identifier),
+        Field("description", _string),
+        Field("invoice_external_id", _identifier),
+    ),
+)
+
+TRANSACTION = Schema(
+    "transaction",
+    (
+        Field("type", _enum(*TRANSACTION_TYPES), required=True),
+        Field("result", _enum(*TRANSACTION_RESULTS), required=True),
+        Field("date", _timestamp, required=True),
+        Field("external_id", _identifier),
+        Field("amount_in_cents", _non_negative_integer),
+        Field("invoice_external_id", _identifier),
+    ),
+)
+
+SUBSCRIPTION_EVENT = Schema(
+    "subscription_event",
+    (
+        Field("external_id", _identifier, required=True),
+        Field("customer_external_id", _identifier, required=True),
+        Field("event_type", _enum(*SUBSCRIPTION_EVENT_TYPES), required=True),
+        Field("event_date", _timestamp, required=True),
+        Field("effective_date", _timestamp, required=True),
+        Field("subscription_external_id", _identifier),
+        Field("subscription_set_external_id", _identifier),
+        Field("plan_external_id", _identifier),
+        Field("currency", _currency),
+        Field("amount_in_cents", _integer),
+        Field("tax_amount_in_cents", _integer),
+        Field("quantity", _integer),
+        Field("retracted_event_id", _identifier),
+        Field("data_source_uuid", _string),
+    ),
+)
+
+CONTACT = Schema(
+    "contact",
+    (
+        Field("customer_external_id", _identifier),
+        Field("customer_uuid", _identifier),
+        Field("external_id", _identifier),
+        Field("first_name", _string),
+        Field("last_name", _string),
+        Field("title", _string),
+        Field("email", _string),
+        Field("phone", _text),
+        Field("position", _text),
+        Field("notes", _string),
+        Field("linked_in", _string),
+        Field("twitter", _string),
+        Field("custom", _array),
+        Field("data_source_uuid", _string),
+    ),
+)
+
+CANCELLATION = Schema(
+    "cancellation",
+    (
+        Field("subscription_external_id", _identifier),
+        Field("subscription_uuid", _identifier),
+        Field("cancelled_at", _timestamp),
+        Field("cancellation_dates", _timestamps),
+        Field("data_source_uuid", _string),
+    ),
+)
+
+DATA_SOURCE = Schema(
+    "data_source",
+    (
+        Field("name", _identifier, required=True),
+        Field("uuid", _identifier),
+        Field("auto_churn_subscription_setting", _object),
+        Field("include_deleted_customers", _boolean),
+    ),
+)
+
+SCHEMAS: dict[str, Schema] = {
+    schema.object_type: schema
+    for schema in (
+        CUSTOMER,
+        PLAN,
+        INVOICE,
+        LINE_ITEM,
+        TRANSACTION,
+        SUBSCRIPTION_EVENT,
+        CONTACT,
+        CANCELLATION,
+        DATA_SOURCE,
+    )
+}
+
+# An issue found by the checks below: (field, message); the loader turns it into a Problem.
+Issue = tuple[str, str]
+
+
+def check_fields(schema: Schema, obj: dict[str, Any]) -> list[Issue]:
+    issues: list[Issue] = [(name, "is required") for name in schema.required if obj.get(name) is None]
+    by_name = schema.by_name
+    for name, value in obj.items():
+        spec = by_name.get(name)
+        if spec is None or value is None:
+            continue  # unknown fields are kept as sent; null means absent
+        message = spec.check(value)
+        if message is not None:
+            issues.append((name, message))
+    return issues
+
+
+def _present(obj: dict[str, Any], name: str) -> bool:
+    return obj.get(name) is not None
+
+
+def _period_issues(obj: dict[str, Any], issues: list[Issue]) -> None:
+    start, end = obj.get("service_period_start"), obj.get("service_period_end")
+    if not (isinstance(start, str) and isinstance(end, str)):
+        return
+    start_at, end_at = parse_timestamp(start), parse_timestamp(end)
+    if start_at is not None and end_at is not None and end_at <= start_at:
+        issues.append(("service_period_end", f"must be after service_period_start ({start}), got {end}"))
+
+
+def validate(object_type: str, obj: Any) -> list[Issue]:
+    """Every field-level problem of one object (no cross-object checks)."""
+    if not isinstance(obj, dict):
+        return [("", f"must be a JSON object, got {_json_type(obj)} {_show(obj)}")]
+    schema = SCHEMAS[object_type]
+    issues = check_fields(schema, obj)
+    extra = _EXTRA_RULES.get(object_type)
+    if extra is not None:
+        extra(obj, issues)
+    if len(issues) > 1:  # in the schema's field order (stable: a field's own problems keep their order)
+        order = schema.order
+        issues.sort(key=lambda issue: order.get(issue[0].split(".")[0].split("[")[0], len(order)))
+    return issues
+
+
+def _line_item_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
+    if obj.get("type") == "subscription":
+        for name in ("subscription_external_id", "service_period_start", "service_period_end"):
+            if not _present(obj, name):
+                issues.append((name, "is required for a subscription line item"))
+        if not (_present(obj, "plan_external_id") or _present(obj, "plan_uuid")):
+            issues.append(("plan_external_id", "is required for a subscription line item (or plan_uuid)"))
+    _period_issues(obj, issues)
+
+
+def _contact_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
+    if not (_present(obj, "customer_external_id") or _present(obj, "customer_uuid")):
+        issues.append(("customer_external_id", "is required (or customer_uuid)"))
+
+
+def _cancellation_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
+    if not (_present(obj, "subscription_external_id") or _present(obj, "subscription_uuid")):
+        issues.append(("subscription_external_id", "is required (or subscription_uuid)"))
+    has_at, has_dates = "cancelled_at" in obj, "cancellation_dates" in obj
+    if has_at and has_dates:
+        issues.append(("cancelled_at", "give either cancelled_at or cancellation_dates, not both"))
+    elif not has_at and not has_dates:
+        issues.append(("cancelled_at", "is required (or cancellation_dates)"))
+    elif has_at and obj["cancelled_at"] is None:
+        issues.append(("cancelled_at", "must be a timestamp, got null"))
+    elif has_dates and obj["cancellation_dates"] is None:
+        issues.append(("cancellation_dates", "must be an array of timestamps, got null"))
+
+
+def _customer_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
+    attributes = obj.get("attributes")
+    if not isinstance(attributes, dict):
+        return
+    tags = attributes.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
+        issues.append(("attributes.tags", "must be an array of strings"))
+    custom = attributes.get("custom")
+    if custom is None:
+        return
+    if not isinstance(custom, list):
+        issues.append(("attributes.custom", f"must be an array, got {_json_type(custom)}"))
+        return
+    check_type = _enum(*CUSTOM_ATTRIBUTE_TYPES)
+    for index, item in enumerate(custom):
+        name = f"attributes.custom[{index}]"
+        if not isinstance(item, dict):
+            issues.append((name, f"must be an object, got {_json_type(item)}"))
+            continue
+        if not isinstance(item.get("key"), str) or not item["key"]:
+            issues.append((f"{name}.key", "is required (a string)"))
+        if item.get("type") is not None and (message := check_type(item["type"])) is not None:
+            issues.append((f"{name}.type", message))
+
+
+def _data_source_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
+    setting = obj.get("auto_churn_subscription_setting")
+    if not isinstance(setting, dict):
+        return
+    enabled, interval = setting.get("enabled"), setting.get("interval")
+    if enabled is not None and (message := _boolean(enabled)) is not None:
+        issues.append(("auto_churn_subscription_setting.enabled", message))
+    if interval is not None and (message := _positive_integer(interval)) is not None:
+        issues.append(("auto_churn_subscription_setting.interval", message))
+
+
+_EXTRA_RULES: dict[str, Callable[[dict[str, Any], list[Issue]], None]] = {
+    "line_item": _line_item_rules,
+    "contact": _contact_rules,
+    "cancellation": _cancellation_rules,
+    "customer": _customer_rules,
+    "data_source": _data_source_rules,
+}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Suspicious but valid input (warnings).
+
+SUSPICIOUS_TRANSACTION_AGE = timedelta(days=365)
+
+
+def suspicious_transaction_date(transaction_date: Any, invoice_date: Any) -> str | None:
+    """A warning when a transaction is dated more than a year before its invoice (the tutorial's 2005 typo)."""
+    if not (isinstance(transaction_date, str) and isinstance(invoice_date, str)):
+        return None
+    paid_at, invoiced_at = parse_timestamp(transaction_date), parse_timestamp(invoice_date)
+    if paid_at is None or invoiced_at is None or invoiced_at - paid_at <= SUSPICIOUS_TRANSACTION_AGE:
+        return None
+    return (
+        f"is {(invoiced_at - paid_at).days} days before its invoice's date ({invoice_date}): {transaction_date}"
+        " (landed; check for a typo)"
+    )
+
+
+def unknown_country(value: Any) -> str | None:
+    if isinstance(value, str) and value.upper() not in _COUNTRIES:
+        return f"is not an ISO 3166-1 alpha-2 country code: {_show(value)} (landed as sent)"
+    return None
