@@ -8,16 +8,35 @@ rates as (
     select * from {{ ref('stg_exchange_rates') }}
 ),
 
+invoices as (
+    select * from {{ ref('stg_invoices') }}
+),
+
+subscription_events as (
+    select * from {{ ref('stg_subscription_events') }}
+),
+
+-- Only the currencies the data uses, and the reporting currency, need a daily series.
+currencies_in_use as (
+    select currency from invoices
+    union
+    select currency from subscription_events
+    union
+    select '{{ var("reporting_currency") }}' as currency
+),
+
 publication_ranges as (
     select
-        currency,
-        rate_date as valid_from,
+        rates.currency,
+        rates.rate_date as valid_from,
         coalesce(
-            lead(rate_date) over (partition by currency order by rate_date),
+            lead(rates.rate_date) over (partition by rates.currency order by rates.rate_date),
             cast({{ dbt.dateadd('day', 1, as_of_date()) }} as date)
         ) as valid_until,
-        units_per_eur
+        rates.units_per_eur
     from rates
+    inner join currencies_in_use
+        on rates.currency = currencies_in_use.currency
 ),
 
 days as (

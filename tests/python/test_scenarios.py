@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mrr_warehouse.schema import data_source_uuid, deterministic_uuid
 from warehouse_runner import Warehouse, load_scenario, scenario_names, write_requests
 
 CENT = 0.01
@@ -91,6 +92,17 @@ def test_loading_the_same_files_again_changes_no_mart(tmp_path: Path) -> None:
     warehouse.dbt_build(scenario["vars"], *WITHOUT_UNIT_TESTS)
     after = {mart: warehouse.query(f"select * from {mart} order by all") for mart in marts}
     assert after == before
+
+
+def test_uuids_are_deterministic_functions_of_the_identity(tmp_path: Path) -> None:
+    _, warehouse, _ = build_scenario("P01_new_business_good_faith", tmp_path)
+    source = data_source_uuid("Billing")
+    assert warehouse.query("select data_source_uuid, customer_uuid from customers") == [
+        (source, deterministic_uuid("cus", source, "customer", "c1"))
+    ]
+    assert warehouse.query("select subscription_uuid from subscriptions") == [
+        (deterministic_uuid("sub", source, "subscription", "c1_sub"),)
+    ]
 
 
 def test_dbt_unit_tests_and_data_tests_pass_in_a_full_build(tmp_path: Path) -> None:
