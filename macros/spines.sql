@@ -20,20 +20,19 @@
     )) as month
 {%- endmacro %}
 
-{#- One row per day (as a date, column `day`) from start_date to end_date. -#}
-{% macro day_spine(start_date, end_date) -%}
-    {{ return(adapter.dispatch('day_spine', 'mrr_warehouse')(start_date, end_date)) }}
+{#- One row per day from start (inclusive) to end (exclusive), as a set-returning expression. -#}
+{% macro days_from_until(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_from_until', 'mrr_warehouse')(start_date, end_date)) }}
 {%- endmacro %}
 
-{% macro duckdb__day_spine(start_date, end_date) -%}
-    select cast(generated.day_start as date) as day
-    from generate_series(
+{% macro duckdb__days_from_until(start_date, end_date) -%}
+    unnest(generate_series(
         cast({{ start_date }} as timestamp),
-        cast({{ end_date }} as timestamp),
+        cast({{ end_date }} as timestamp) - interval 1 day,
         interval 1 day
-    ) as generated (day_start)
+    ))
 {%- endmacro %}
 
-{% macro spark__day_spine(start_date, end_date) -%}
-    select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)) as day
+{% macro spark__days_from_until(start_date, end_date) -%}
+    explode(sequence(cast({{ start_date }} as date), date_sub(cast({{ end_date }} as date), 1), interval 1 day))
 {%- endmacro %}

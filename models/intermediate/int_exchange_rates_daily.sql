@@ -39,20 +39,14 @@ publication_ranges as (
         on rates.currency = currencies_in_use.currency
 ),
 
-days as (
-    {{ day_spine('(select min(valid_from) from publication_ranges)', as_of_date()) }}
-),
-
+-- Each published rate covers the days until the next publication: expanding every range on its own keeps this
+-- linear in the number of days (a join against a day spine becomes a nested loop).
 daily as (
     select
-        publication_ranges.currency,
-        days.day as rate_date,
-        publication_ranges.units_per_eur
+        currency,
+        cast({{ days_from_until('valid_from', 'valid_until') }} as date) as rate_date,
+        units_per_eur
     from publication_ranges
-    inner join days
-        on
-            publication_ranges.valid_from <= days.day
-            and publication_ranges.valid_until > days.day
 ),
 
 -- Units of the reporting currency per unit of each currency: both ECB rates are per 1 EUR.
