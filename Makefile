@@ -10,6 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 DEMO_CUSTOMERS ?= 3000
 DEMO_MONTHS ?= 36
 BENCH_CUSTOMERS ?= 100000
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test lint format bench clean
 
@@ -26,7 +27,7 @@ demo: install
 	$(BIN)/python scripts/demo.py --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS)
 
 test: install
-	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -n $(TEST_WORKERS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory lint
 
 lint: install
