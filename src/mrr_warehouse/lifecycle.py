@@ -166,3 +166,77 @@ def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
     delete.add_argument("data_source", metavar="NAME_OR_UUID")
     delete.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
     delete.set_defaults(func=run_delete)
+    add_configure_command(sources_commands)
+
+
+def run_configure(args: argparse.Namespace) -> int:
+    if args.auto_churn_days is None and args.include_deleted_customers is None:
+        print(
+            "error: nothing to configure: give --auto-churn-days and/or --[no-]include-deleted-customers",
+            file=sys.stderr,
+        )
+        return 2
+    database = landing.database_path()
+    try:
+        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        current = landing.one(
+            con,
+            "select auto_churn_enabled, auto_churn_interval_days, include_deleted_customers"
+            " from raw.data_sources where uuid = ?",
+            [source.uuid],
+        )
+        enabled, days, include = current if current is not None else (None, None, False)
+        if args.auto_churn_days is not None:
+            enabled, days = (
+                (False, None) if args.auto_churn_days == "off" else (True, int(args.auto_churn_days))
+            )
+        if args.include_deleted_customers is not None:
+            include = args.include_deleted_customers
+        landing.upsert_data_source(
+            con,
+            uuid=source.uuid,
+            name=source.name,
+            auto_churn_enabled=enabled,
+            auto_churn_interval_days=days,
+            include_deleted_customers=include,
+            now=landing.utcnow(),
+        )
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    churn = (
+        "off" if enabled is False else (f"{days} days after the last service period" if enabled else "var")
+    )
+    print(
+        f"data source {source.name} ({source.uuid}): auto-churn {churn}; include deleted customers: {include}"
+    )
+    return 0
+
+
+def _auto_churn_days(value: str) -> str:
+    if value == "off" or (value.isdigit() and int(value) > 0):
+        return value
+    raise argparse.ArgumentTypeError("a whole number of days above 0, or off")
+
+
+def add_configure_command(sources_commands: argparse._SubParsersAction) -> None:
+    configure = sources_commands.add_parser(
+        "configure",
+        help="per-source settings: auto-churn of past-due subscriptions, deleted customers",
+        description=(
+            "Set a data source's auto_churn_subscription_setting (cancel a past-due subscription N days after its"
+            " last service period; off keeps good faith even when var past_due_auto_churn_days is set) and whether"
+            " deleted customers are imported. The source is created when it does not exist."
+        ),
+    )
+    configure.add_argument("data_source", metavar="NAME_OR_UUID")
+    configure.add_argument("--auto-churn-days", type=_auto_churn_days, metavar="N|off")
+    configure.add_argument("--include-deleted-customers", action=argparse.BooleanOptionalAction, default=None)
+    configure.set_defaults(func=run_configure)

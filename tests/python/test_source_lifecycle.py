@@ -121,3 +121,31 @@ def test_a_crash_during_compaction_leaves_the_previous_file_readable(two_sources
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select count(*) from raw.objects").fetchall() == before
         assert con.execute("select count(*) from main.loads").fetchone() == (4,)
+
+
+def test_a_sources_auto_churn_setting_cancels_past_due_subscriptions_and_off_overrides_the_var(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    loaded = warehouse.load("Billing", write_requests(tmp_path / "requests", requests_for(KEPT)))
+    assert loaded.returncode == 0, loaded.stderr
+    configured = cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "10")
+    assert configured.returncode == 0, configured.stderr
+
+    # the only period ends 2024-02-01: cancelled 10 days later
+    warehouse.dbt_build({"as_of_date": "2024-06-30"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select cast(movement_at as varchar), movement_type from mrr_movements") == [
+        ("2024-01-01 00:00:00", "new_business"),
+        ("2024-02-11 00:00:00", "churn"),
+    ]
+
+    assert cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "off").returncode == 0
+    warehouse.dbt_build(
+        {"as_of_date": "2024-06-30", "past_due_auto_churn_days": 30}, "--exclude-resource-type", "unit_test"
+    )
+    assert warehouse.query("select movement_type from mrr_movements") == [("new_business",)]
+    assert warehouse.query("select status from subscriptions") == [("past_due",)]
+
+    rejected = cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "-3")
+    assert rejected.returncode == 2
+    assert "whole number of days" in rejected.stderr
