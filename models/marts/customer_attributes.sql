@@ -1,7 +1,7 @@
 with
 
 attributes as (
-    select * from {{ ref('stg_customer_attributes') }}
+    select * from {{ ref('int_customer_attributes') }}
 ),
 
 final as (

@@ -9,7 +9,7 @@ subscriptions as (
 ),
 
 tags as (
-    select * from {{ ref('stg_customer_tags') }}
+    select * from {{ ref('int_customer_tags') }}
 ),
 
 contacts as (

@@ -63,6 +63,22 @@ create table if not exists raw.objects (
     loaded_at timestamp not null
 );
 
+-- Manual edits made in the warehouse (tags, custom attributes), kept apart from billing data so that a re-sync
+-- does not lose them. Append-only: the newest edit of a (customer, tag) or (customer, key) wins.
+create sequence if not exists raw.manual_edit_seq;
+
+create table if not exists raw.manual_edits (
+    edit_seq bigint not null default nextval('raw.manual_edit_seq'),
+    data_source_uuid varchar not null,
+    customer_external_id varchar not null,
+    edit_type varchar not null,
+    tag varchar,
+    attribute_key varchar,
+    attribute_type varchar,
+    attribute_value varchar,
+    created_at timestamp not null
+);
+
 create table if not exists main.loads (
     load_id varchar primary key,
     file varchar not null,

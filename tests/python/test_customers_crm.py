@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from warehouse_runner import Warehouse, write_requests
+from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
 
 REQUESTS = [
     {
@@ -92,3 +93,42 @@ def test_customer_record_carries_tags_typed_attributes_contacts_and_lifecycle(tm
         "from leads_monthly order by month"
     )
     assert lifecycle == [("2024-01", 1, 1, 0), ("2024-02", 1, 0, 1)]
+
+
+def test_manual_tags_and_attributes_override_the_source_and_are_validated(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    loaded = warehouse.load("CRM", write_requests(tmp_path / "requests", REQUESTS))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+
+    def customers(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "mrr-warehouse"), "customers", *args, "--data-source", "CRM"],
+            cwd=PROJECT_ROOT,
+            env=warehouse.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert customers("tag", "crm1", "key-account", "emea").returncode == 0
+    assert customers("untag", "crm1", "beta").returncode == 0
+    assert customers("set-attribute", "crm1", "seats", "20", "--type", "Integer").returncode == 0
+    assert customers("set-attribute", "crm1", "segment", "smb").returncode == 0
+    wrong_type = customers("set-attribute", "crm1", "seats", "twenty", "--type", "Integer")
+    assert wrong_type.returncode == 2 and "'twenty' is not a Integer" in wrong_type.stderr
+    unknown = customers("tag", "nobody", "vip")
+    assert unknown.returncode == 2 and "no customer nobody" in unknown.stderr
+
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select tags from customers where customer_external_id = 'crm1'") == [
+        (["emea", "key-account", "vip"],)
+    ]
+    attributes = {
+        row[0]: row[1:]
+        for row in warehouse.query(
+            "select attribute_key, attribute_source, value_integer, value_text from customer_attributes"
+        )
+    }
+    assert attributes["seats"] == ("manual", 20, "20")
+    assert attributes["segment"] == ("manual", None, "smb")
+    assert attributes["is_partner"][0] == "api"

@@ -1,0 +1,79 @@
+{#- One row per custom attribute of a customer: what its source sent, overridden key by key by the newest manual
+    edit (SPEC 8: manual edits survive re-syncs). -#}
+
+with
+
+source_attributes as (
+    select * from {{ ref('stg_customer_attributes') }}
+),
+
+edits as (
+    select * from {{ ref('stg_manual_edits') }}
+    where edit_type = 'attribute_set'
+),
+
+latest_edits as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by customer_uuid, attribute_key order by edit_seq desc) as recency_rank
+        from edits
+    ) as ranked
+    where recency_rank = 1
+),
+
+manual_attributes as (
+    select
+        customer_uuid,
+        data_source_uuid,
+        customer_external_id,
+        attribute_key,
+        attribute_type,
+        attribute_value as value_text,
+        'manual' as attribute_source,
+        case when attribute_type = 'Integer' then try_cast(attribute_value as bigint) end as value_integer,
+        case when attribute_type = 'Decimal' then try_cast(attribute_value as double) end as value_decimal,
+        case
+            when attribute_type = 'Timestamp' then {{ parse_timestamp('attribute_value') }}
+        end as value_timestamp,
+        case when attribute_type = 'Boolean' then try_cast(attribute_value as boolean) end as value_boolean
+    from latest_edits
+),
+
+final as (
+    select
+        source_attributes.customer_uuid,
+        source_attributes.data_source_uuid,
+        source_attributes.customer_external_id,
+        source_attributes.attribute_key,
+        source_attributes.attribute_type,
+        source_attributes.value_text,
+        source_attributes.attribute_source,
+        source_attributes.value_integer,
+        source_attributes.value_decimal,
+        source_attributes.value_timestamp,
+        source_attributes.value_boolean
+    from source_attributes
+    left join manual_attributes
+        on
+            source_attributes.customer_uuid = manual_attributes.customer_uuid
+            and source_attributes.attribute_key = manual_attributes.attribute_key
+    where manual_attributes.attribute_key is null
+    union all
+    select
+        customer_uuid,
+        data_source_uuid,
+        customer_external_id,
+        attribute_key,
+        attribute_type,
+        value_text,
+        attribute_source,
+        value_integer,
+        value_decimal,
+        value_timestamp,
+        value_boolean
+    from manual_attributes
+)
+
+select * from final

@@ -1,0 +1,53 @@
+{#- One row per tag of a customer: the tags its source sent and the tags added by hand, less those removed by
+    hand; the newest manual edit of a (customer, tag) wins. -#}
+
+with
+
+source_tags as (
+    select * from {{ ref('stg_customer_tags') }}
+),
+
+edits as (
+    select * from {{ ref('stg_manual_edits') }}
+    where edit_type in ('tag_add', 'tag_remove')
+),
+
+latest_edits as (
+    select
+        customer_uuid,
+        data_source_uuid,
+        customer_external_id,
+        tag,
+        edit_type
+    from (
+        select
+            *,
+            row_number() over (partition by customer_uuid, tag order by edit_seq desc) as recency_rank
+        from edits
+    ) as ranked
+    where recency_rank = 1
+),
+
+final as (
+    select
+        source_tags.customer_uuid,
+        source_tags.data_source_uuid,
+        source_tags.customer_external_id,
+        source_tags.tag
+    from source_tags
+    left join latest_edits
+        on
+            source_tags.customer_uuid = latest_edits.customer_uuid
+            and source_tags.tag = latest_edits.tag
+    where coalesce(latest_edits.edit_type, 'tag_add') = 'tag_add'
+    union
+    select
+        customer_uuid,
+        data_source_uuid,
+        customer_external_id,
+        tag
+    from latest_edits
+    where edit_type = 'tag_add'
+)
+
+select * from final

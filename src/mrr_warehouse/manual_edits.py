@@ -1,0 +1,119 @@
+"""`mrr-warehouse customers tag|untag|set-attribute`: manual edits of customer records (SPEC 8).
+
+Edits are appended to `raw.manual_edits`, apart from the billing data, so a re-sync of the data source keeps them;
+dbt applies the newest edit per (customer, tag) and per (customer, attribute key) over what the source sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from mrr_warehouse import landing, sources
+
+ATTRIBUTE_TYPES = ("String", "Integer", "Decimal", "Timestamp", "Boolean")
+
+
+class InvalidEdit(Exception):
+    pass
+
+
+def normalise_value(value: str, attribute_type: str) -> str:
+    """The value as text that the named type's cast in dbt accepts; InvalidEdit when it is not of that type."""
+    try:
+        if attribute_type == "Integer":
+            return str(int(value))
+        if attribute_type == "Decimal":
+            return str(Decimal(value))
+        if attribute_type == "Timestamp":
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+        if attribute_type == "Boolean":
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false"):
+                raise ValueError(value)
+            return lowered
+    except (ValueError, InvalidOperation):
+        raise InvalidEdit(f"{value!r} is not a {attribute_type}") from None
+    return value
+
+
+def _edit(
+    args: argparse.Namespace, rows: list[tuple[str, str | None, str | None, str | None, str | None]]
+) -> int:
+    try:
+        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        known = landing.one(
+            con,
+            "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
+            " and external_id = ?",
+            [source.uuid, args.external_id],
+        )
+        if not known or not known[0]:
+            print(f"error: no customer {args.external_id} in data source {args.data_source}", file=sys.stderr)
+            return 2
+        now = landing.utcnow()
+        con.execute("begin transaction")
+        for edit_type, tag, key, attribute_type, value in rows:
+            landing.run(
+                con,
+                "insert into raw.manual_edits (data_source_uuid, customer_external_id, edit_type, tag,"
+                " attribute_key, attribute_type, attribute_value, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [source.uuid, args.external_id, edit_type, tag, key, attribute_type, value, now],
+            )
+        con.execute("commit")
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(
+        f"{len(rows)} edit(s) recorded for customer {args.external_id}; run `dbt build` to see them in the marts"
+    )
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    return _edit(args, [("tag_add", tag, None, None, None) for tag in args.tags])
+
+
+def run_untag(args: argparse.Namespace) -> int:
+    return _edit(args, [("tag_remove", tag, None, None, None) for tag in args.tags])
+
+
+def run_set_attribute(args: argparse.Namespace) -> int:
+    try:
+        value = normalise_value(args.value, args.type)
+    except InvalidEdit as exc:
+        print(f"error: attribute {args.key}: {exc}", file=sys.stderr)
+        return 2
+    return _edit(args, [("attribute_set", None, args.key, args.type, value)])
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    customers = subparsers.add_parser("customers", help="manual edits of customer records")
+    commands = customers.add_subparsers(dest="customers_command", metavar="COMMAND", required=True)
+    for name, func, help_text in (
+        ("tag", run_tag, "add tags to a customer"),
+        ("untag", run_untag, "remove tags from a customer (also tags its source sent)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("external_id", metavar="EXTERNAL_ID")
+        command.add_argument("tags", nargs="+", metavar="TAG")
+        command.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
+        command.set_defaults(func=func)
+    attribute = commands.add_parser(
+        "set-attribute", help="set a typed custom attribute (overrides the source's)"
+    )
+    attribute.add_argument("external_id", metavar="EXTERNAL_ID")
+    attribute.add_argument("key", metavar="KEY")
+    attribute.add_argument("value", metavar="VALUE")
+    attribute.add_argument("--type", choices=ATTRIBUTE_TYPES, default="String")
+    attribute.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
+    attribute.set_defaults(func=run_set_attribute)
