@@ -9,19 +9,56 @@ subscription_changes as (
     select * from {{ ref('int_subscription_mrr_changes') }}
 ),
 
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
+),
+
+-- A merged customer's subscriptions count as the surviving customer's before anything is classified (SPEC 8):
+-- from here on data_source_uuid and customer_external_id name the customer, not the subscription's source.
+rekeyed as (
+    select
+        subscription_changes.data_source_uuid as subscription_data_source_uuid,
+        subscription_changes.subscription_external_id,
+        subscription_changes.changed_at,
+        subscription_changes.event_order,
+        subscription_changes.change_kind,
+        subscription_changes.cause_type,
+        subscription_changes.cause_invoice_external_id,
+        subscription_changes.cause_object_key,
+        subscription_changes.load_id,
+        subscription_changes.is_active,
+        subscription_changes.was_active,
+        subscription_changes.currency,
+        subscription_changes.exchange_rate,
+        subscription_changes.native_mrr_before_in_cents,
+        subscription_changes.native_mrr_after_in_cents,
+        subscription_changes.mrr_before_in_cents,
+        subscription_changes.mrr_after_in_cents,
+        subscription_changes.mrr_change_in_cents,
+        subscription_changes.fx_adjustment_in_cents,
+        coalesce(survivors.survivor_data_source_uuid, subscription_changes.data_source_uuid) as data_source_uuid,
+        coalesce(survivors.survivor_customer_external_id, subscription_changes.customer_external_id)
+            as customer_external_id
+    from subscription_changes
+    left join survivors
+        on
+            subscription_changes.data_source_uuid = survivors.data_source_uuid
+            and subscription_changes.customer_external_id = survivors.customer_external_id
+),
+
 ordered as (
     select
         *,
         row_number() over (
             partition by data_source_uuid, customer_external_id
-            order by changed_at, coalesce(event_order, 0), subscription_external_id
+            order by changed_at, coalesce(event_order, 0), subscription_data_source_uuid, subscription_external_id
         ) as change_number,
         case
             when is_active and not was_active then 1
             when was_active and not is_active then -1
             else 0
         end as active_subscriptions_change
-    from subscription_changes
+    from rekeyed
 ),
 
 running as (
@@ -162,6 +199,7 @@ final as (
     select
         classified.data_source_uuid,
         classified.customer_external_id,
+        classified.subscription_data_source_uuid,
         classified.subscription_external_id,
         classified.changed_at,
         classified.change_number,

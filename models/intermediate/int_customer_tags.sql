@@ -1,5 +1,5 @@
 {#- One row per tag of a customer: the tags its source sent and the tags added by hand, less those removed by
-    hand; the newest manual edit of a (customer, tag) wins. -#}
+    hand; the newest manual edit of a (customer, tag) wins. A merged customer's tags join the survivor's. -#}
 
 with
 
@@ -10,6 +10,10 @@ source_tags as (
 edits as (
     select * from {{ ref('stg_manual_edits') }}
     where edit_type in ('tag_add', 'tag_remove')
+),
+
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
 ),
 
 latest_edits as (
@@ -28,7 +32,7 @@ latest_edits as (
     where recency_rank = 1
 ),
 
-final as (
+effective_tags as (
     select
         source_tags.customer_uuid,
         source_tags.data_source_uuid,
@@ -48,6 +52,23 @@ final as (
         tag
     from latest_edits
     where edit_type = 'tag_add'
+),
+
+final as (
+    select distinct
+        {{ deterministic_uuid('cus', [
+            'coalesce(survivors.survivor_data_source_uuid, effective_tags.data_source_uuid)', "'customer'",
+            'coalesce(survivors.survivor_customer_external_id, effective_tags.customer_external_id)'
+        ]) }} as customer_uuid,
+        coalesce(survivors.survivor_data_source_uuid, effective_tags.data_source_uuid) as data_source_uuid,
+        coalesce(survivors.survivor_customer_external_id, effective_tags.customer_external_id)
+            as customer_external_id,
+        effective_tags.tag
+    from effective_tags
+    left join survivors
+        on
+            effective_tags.data_source_uuid = survivors.data_source_uuid
+            and effective_tags.customer_external_id = survivors.customer_external_id
 )
 
 select * from final

@@ -33,9 +33,13 @@ customer_contacts as (
     group by data_source_uuid, customer_external_id
 ),
 
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
+),
+
 subscription_summary as (
     select
-        data_source_uuid,
+        customer_data_source_uuid as data_source_uuid,
         customer_external_id,
         min(started_at) as customer_since,
         sum(mrr_in_cents) as mrr_in_cents,
@@ -43,7 +47,7 @@ subscription_summary as (
         max(case when status = 'active' then 1 else 0 end) = 1 as has_active_subscription,
         max(case when status = 'cancelled' then 1 else 0 end) = 1 as has_cancelled_subscription
     from subscriptions
-    group by data_source_uuid, customer_external_id
+    group by customer_data_source_uuid, customer_external_id
 ),
 
 final as (
@@ -85,6 +89,12 @@ final as (
         on
             customers.data_source_uuid = customer_contacts.data_source_uuid
             and customers.customer_external_id = customer_contacts.customer_external_id
+    -- a merged customer lives on in the customer it was merged into (SPEC 8)
+    left join survivors
+        on
+            customers.data_source_uuid = survivors.data_source_uuid
+            and customers.customer_external_id = survivors.customer_external_id
+    where survivors.customer_external_id is null
 )
 
 select * from final

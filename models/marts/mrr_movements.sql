@@ -7,7 +7,7 @@ customer_changes as (
 final as (
     select
         {{ deterministic_uuid('mov', [
-            'data_source_uuid', 'customer_external_id', 'subscription_external_id',
+            'data_source_uuid', 'customer_external_id', 'subscription_data_source_uuid', 'subscription_external_id',
             'cast(changed_at as ' ~ dbt.type_string() ~ ')'
         ]) }} as movement_id,
         changed_at as movement_at,
@@ -15,7 +15,7 @@ final as (
         {{ deterministic_uuid('cus', ['data_source_uuid', "'customer'", 'customer_external_id']) }} as customer_uuid,
         customer_external_id,
         data_source_uuid,
-        {{ deterministic_uuid('sub', ['data_source_uuid', "'subscription'", 'subscription_external_id']) }}
+        {{ deterministic_uuid('sub', ['subscription_data_source_uuid', "'subscription'", 'subscription_external_id']) }}
             as subscription_uuid,
         subscription_external_id,
         movement_type,

@@ -12,6 +12,10 @@ plans as (
     select * from {{ ref('stg_plans') }}
 ),
 
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
+),
+
 reported_lines as (
     select
         *,
@@ -100,11 +104,16 @@ final as (
             'subscription_keys.data_source_uuid', "'subscription'", 'subscription_keys.subscription_external_id'
         ]) }} as subscription_uuid,
         subscription_keys.subscription_external_id,
+        -- the customer it counts for: a merged customer's subscriptions belong to the survivor (SPEC 8)
         {{ deterministic_uuid('cus', [
-            'subscription_keys.data_source_uuid', "'customer'",
-            'coalesce(owners.customer_external_id, latest_lines.customer_external_id)'
+            'coalesce(survivors.survivor_data_source_uuid, subscription_keys.data_source_uuid)', "'customer'",
+            'coalesce(survivors.survivor_customer_external_id, owners.customer_external_id, '
+            ~ 'latest_lines.customer_external_id)'
         ]) }} as customer_uuid,
-        coalesce(owners.customer_external_id, latest_lines.customer_external_id) as customer_external_id,
+        coalesce(
+            survivors.survivor_customer_external_id, owners.customer_external_id, latest_lines.customer_external_id
+        ) as customer_external_id,
+        coalesce(survivors.survivor_data_source_uuid, subscription_keys.data_source_uuid) as customer_data_source_uuid,
         subscription_keys.data_source_uuid,
         plans.plan_uuid,
         latest_lines.plan_external_id,
@@ -150,6 +159,11 @@ final as (
         on
             latest_lines.data_source_uuid = plans.data_source_uuid
             and latest_lines.plan_external_id = plans.plan_external_id
+    left join survivors
+        on
+            subscription_keys.data_source_uuid = survivors.data_source_uuid
+            and coalesce(owners.customer_external_id, latest_lines.customer_external_id)
+            = survivors.customer_external_id
 )
 
 select * from final

@@ -16,11 +16,17 @@ exchange_rates as (
     select * from {{ ref('int_exchange_rates_daily') }}
 ),
 
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
+),
+
 transaction_amounts as (
     select
         transactions.*,
         invoices.invoice_uuid,
-        invoices.customer_external_id,
+        -- a merged customer's transactions count for the survivor (SPEC 8)
+        coalesce(survivors.survivor_data_source_uuid, invoices.data_source_uuid) as customer_data_source_uuid,
+        coalesce(survivors.survivor_customer_external_id, invoices.customer_external_id) as customer_external_id,
         invoices.currency,
         -- A transaction without an amount pays (or refunds) the invoice total (SPEC 5).
         transactions.amount_in_cents is null as is_invoice_total,
@@ -48,6 +54,10 @@ transaction_amounts as (
         on
             invoices.currency = exchange_rates.currency
             and cast(transactions.transacted_at as date) = exchange_rates.rate_date
+    left join survivors
+        on
+            invoices.data_source_uuid = survivors.data_source_uuid
+            and invoices.customer_external_id = survivors.customer_external_id
     where transactions.transacted_at < {{ reporting_cutoff_at() }}
 ),
 
@@ -56,7 +66,8 @@ final as (
         {{ deterministic_uuid('tr', ['data_source_uuid', "'transaction'", 'transaction_key']) }} as transaction_uuid,
         transaction_external_id,
         data_source_uuid,
-        {{ deterministic_uuid('cus', ['data_source_uuid', "'customer'", 'customer_external_id']) }} as customer_uuid,
+        {{ deterministic_uuid('cus', ['customer_data_source_uuid', "'customer'", 'customer_external_id']) }}
+            as customer_uuid,
         customer_external_id,
         invoice_uuid,
         invoice_external_id,

@@ -1,4 +1,4 @@
-"""`mrr-warehouse customers tag|untag|set-attribute`: manual edits of customer records (SPEC 8).
+"""`mrr-warehouse customers tag|untag|set-attribute|merge|unmerge`: manual edits of customer records (SPEC 8).
 
 Edits are appended to `raw.manual_edits`, apart from the billing data, so a re-sync of the data source keeps them;
 dbt applies the newest edit per (customer, tag) and per (customer, attribute key) over what the source sent.
@@ -10,6 +10,8 @@ import argparse
 import sys
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+
+import duckdb
 
 from mrr_warehouse import landing, sources
 
@@ -117,3 +119,75 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     attribute.add_argument("--type", choices=ATTRIBUTE_TYPES, default="String")
     attribute.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
     attribute.set_defaults(func=run_set_attribute)
+    add_merge_parsers(commands)
+
+
+def _customer_exists(con: duckdb.DuckDBPyConnection, source_uuid: str, external_id: str) -> bool:
+    row = landing.one(
+        con,
+        "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
+        " and external_id = ?",
+        [source_uuid, external_id],
+    )
+    return bool(row and row[0])
+
+
+def run_merge(args: argparse.Namespace, *, unmerge: bool = False) -> int:
+    try:
+        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        merged = args.external_id if unmerge else args.from_external_id
+        if not _customer_exists(con, source.uuid, merged):
+            print(f"error: no customer {merged} in data source {args.data_source}", file=sys.stderr)
+            return 2
+        into_source = None
+        if not unmerge:
+            into_source = sources.resolve(con, args.into_data_source or args.data_source)
+            if not _customer_exists(con, into_source.uuid, args.into_external_id):
+                print(f"error: no customer {args.into_external_id} to merge into", file=sys.stderr)
+                return 2
+            if (into_source.uuid, args.into_external_id) == (source.uuid, merged):
+                print("error: a customer cannot be merged into itself", file=sys.stderr)
+                return 2
+        landing.run(
+            con,
+            "insert into raw.customer_merges (data_source_uuid, customer_external_id, into_data_source_uuid,"
+            " into_customer_external_id, is_unmerge, created_at) values (?, ?, ?, ?, ?, ?)",
+            [
+                source.uuid,
+                merged,
+                None if unmerge else into_source.uuid,
+                None if unmerge else args.into_external_id,
+                unmerge,
+                landing.utcnow(),
+            ],
+        )
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    done = f"unmerged {merged}" if unmerge else f"merged {merged} into {args.into_external_id}"
+    print(f"{done}; run `dbt build` to reclassify")
+    return 0
+
+
+def add_merge_parsers(commands: argparse._SubParsersAction) -> None:
+    merge = commands.add_parser(
+        "merge", help="merge a customer into another (its subscriptions, transactions and tags move over)"
+    )
+    merge.add_argument("--from", dest="from_external_id", required=True, metavar="EXTERNAL_ID")
+    merge.add_argument("--into", dest="into_external_id", required=True, metavar="EXTERNAL_ID")
+    merge.add_argument(
+        "--data-source", required=True, metavar="NAME_OR_UUID", help="the merged customer's source"
+    )
+    merge.add_argument("--into-data-source", metavar="NAME_OR_UUID", help="the surviving customer's source")
+    merge.set_defaults(func=run_merge)
+    unmerge = commands.add_parser("unmerge", help="undo the merge of a customer")
+    unmerge.add_argument("external_id", metavar="EXTERNAL_ID")
+    unmerge.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
+    unmerge.set_defaults(func=lambda args: run_merge(args, unmerge=True))

@@ -79,6 +79,20 @@ create table if not exists raw.manual_edits (
     created_at timestamp not null
 );
 
+-- Customer merges made in the warehouse (SPEC 8), across data sources too. Append-only: the newest row for a merged
+-- customer says whether it is merged (and into which customer) or unmerged.
+create sequence if not exists raw.customer_merge_seq;
+
+create table if not exists raw.customer_merges (
+    merge_seq bigint not null default nextval('raw.customer_merge_seq'),
+    data_source_uuid varchar not null,
+    customer_external_id varchar not null,
+    into_data_source_uuid varchar,
+    into_customer_external_id varchar,
+    is_unmerge boolean not null,
+    created_at timestamp not null
+);
+
 create table if not exists main.loads (
     load_id varchar primary key,
     file varchar not null,
