@@ -19,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from mrr_warehouse import landing, sources
+from mrr_warehouse import landing, reading, sources
+from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.sources import DataSource
 
 COMPACT_SUFFIX = ".compacting"
@@ -167,6 +168,7 @@ def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
     delete.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
     delete.set_defaults(func=run_delete)
     add_configure_command(sources_commands)
+    add_resync_command(sources_commands)
 
 
 def run_configure(args: argparse.Namespace) -> int:
@@ -240,3 +242,106 @@ def add_configure_command(sources_commands: argparse._SubParsersAction) -> None:
     configure.add_argument("--auto-churn-days", type=_auto_churn_days, metavar="N|off")
     configure.add_argument("--include-deleted-customers", action=argparse.BooleanOptionalAction, default=None)
     configure.set_defaults(func=run_configure)
+
+
+BILLING_TABLES = ("raw.objects", "raw.requests")
+LOG_TABLES = ("main.loads", "main.load_errors", "main.load_warnings")
+
+
+def resync(
+    con: duckdb.DuckDBPyConnection,
+    source: DataSource,
+    paths: list[Path],
+    *,
+    strict: bool,
+    say: Callable[[str], None],
+    note: Callable[[str], None],
+) -> int:
+    """Replace the source's billing data with a fresh import (SPEC 8); the worst file exit code.
+
+    The files land under a staging data source first, each in its own transaction, with the loader's usual
+    checks. Only when none of them failed outright does one transaction swap them in: the source's landed
+    objects and requests are deleted and the staged ones take the source's uuid. Manual edits and merges are
+    kept apart from billing data and survive. A crash before the swap leaves the previous data in place; the
+    staged rows are cleared by the next re-sync.
+    """
+    staging = DataSource(f"{source.uuid}~resync", f"{source.name} (re-sync in progress)")
+    delete_data_source(con, staging)
+    worst = 0
+    for path in paths:
+        result = FileLoad(con, path, staging, strict=strict, say=say, note=note).run()
+        say(result.summary())
+        worst = max(worst, result.exit_code)
+    if worst >= 2:
+        delete_data_source(con, staging)
+        note(
+            f"error: re-sync of {source.name} aborted: a file could not be read; the previous data is unchanged"
+        )
+        return worst
+    con.execute("begin transaction")
+    try:
+        for table in BILLING_TABLES:
+            landing.run(con, f"delete from {table} where data_source_uuid = ?", [source.uuid])
+        for table in (*BILLING_TABLES, *LOG_TABLES):
+            landing.run(
+                con,
+                f"update {table} set data_source_uuid = ? where data_source_uuid = ?",
+                [source.uuid, staging.uuid],
+            )
+        landing.run(
+            con,
+            "update main.loads set data_source_name = ? where data_source_uuid = ?",
+            [source.name, source.uuid],
+        )
+        landing.run(con, "delete from raw.data_sources where uuid = ?", [staging.uuid])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    say(
+        f"re-synced {source.name}: its billing data is now the {len(paths)} file(s) just loaded; run `dbt build`"
+    )
+    return worst
+
+
+def run_resync(args: argparse.Namespace) -> int:
+    files = reading.expand_paths(args.paths)
+    if not files:
+        print("error: no .json or .ndjson files to re-sync from", file=sys.stderr)
+        return 2
+    try:
+        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        if landing.find_data_source(con, uuid=source.uuid) is None:
+            print(f"error: no data source {args.data_source} to re-sync (load it first)", file=sys.stderr)
+            return 2
+        return resync(
+            con,
+            source,
+            files,
+            strict=args.strict,
+            say=lambda line: print(line, flush=True),
+            note=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+
+
+def add_resync_command(sources_commands: argparse._SubParsersAction) -> None:
+    command = sources_commands.add_parser(
+        "resync",
+        help="replace a data source's billing data with a fresh import (manual edits and merges stay)",
+    )
+    command.add_argument("data_source", metavar="NAME_OR_UUID")
+    command.add_argument("paths", nargs="+", metavar="PATH", help=".json / .ndjson file or folder")
+    command.add_argument(
+        "--strict", action="store_true", help="land nothing from a file with any rejected object"
+    )
+    command.set_defaults(func=run_resync)

@@ -149,3 +149,46 @@ def test_a_sources_auto_churn_setting_cancels_past_due_subscriptions_and_off_ove
     rejected = cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "-3")
     assert rejected.returncode == 2
     assert "whole number of days" in rejected.stderr
+
+
+def resync_requests(amount: int) -> list[dict]:
+    requests = requests_for(KEPT)
+    requests[1]["invoices"][0]["line_items"][0]["amount_in_cents"] = amount
+    return requests
+
+
+def test_resync_replaces_billing_data_and_keeps_manual_edits(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    loaded = warehouse.load("Billing", write_requests(tmp_path / "first", requests_for(KEPT)))
+    assert loaded.returncode == 0, loaded.stderr
+    tagged = cli(warehouse, "customers", "tag", f"{KEPT}-c", "vip", "--data-source", "Billing")
+    assert tagged.returncode == 0, tagged.stderr
+
+    # the billing system corrected the invoice: a normal load would reject the changed invoice as immutable
+    corrected = write_requests(tmp_path / "second", resync_requests(7000))
+    assert warehouse.load("Billing", corrected).returncode == 1
+    result = cli(warehouse, "sources", "resync", "Billing", *map(str, corrected))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select mrr_change_in_cents::double from mrr_movements") == [(7000.0,)]
+    assert warehouse.query("select tags from customers") == [(["vip"],)]
+    assert warehouse.query("select count(*) from raw.data_sources") == [(1,)]
+
+
+def test_a_resync_whose_file_cannot_be_read_leaves_the_previous_data(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert warehouse.load("Billing", write_requests(tmp_path / "first", requests_for(KEPT))).returncode == 0
+    before = warehouse.query("select object_type, external_id, content_hash from raw.objects order by all")
+
+    good = write_requests(tmp_path / "second", resync_requests(7000))
+    broken = tmp_path / "second" / "999_broken.json"
+    broken.write_text('{"invoices": [')
+    result = cli(warehouse, "sources", "resync", "Billing", *map(str, good), str(broken))
+    assert result.returncode == 2
+    assert "previous data is unchanged" in result.stderr
+    assert (
+        warehouse.query("select object_type, external_id, content_hash from raw.objects order by all")
+        == before
+    )
+    assert warehouse.query("select name from raw.data_sources") == [("Billing",)]
