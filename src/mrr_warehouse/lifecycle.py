@@ -10,12 +10,15 @@ rename leaves the old file, intact and readable; the half-written copy is remove
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -345,3 +348,204 @@ def add_resync_command(sources_commands: argparse._SubParsersAction) -> None:
         "--strict", action="store_true", help="land nothing from a file with any rejected object"
     )
     command.set_defaults(func=run_resync)
+
+
+def _redact(
+    value: Any, customer: str, invoices: set[str], subscriptions: set[str], key: str | None = None
+) -> Any:
+    """The request body without anything of the customer: its customer object, its invoices with their line items
+    and transactions, its events, contacts and cancellations. None when nothing else is left."""
+    if isinstance(value, dict):
+        if (
+            value.get("customer_external_id") == customer
+            or value.get("invoice_external_id") in invoices
+            or (key == "invoices" and value.get("external_id") in invoices)
+            or (key in ("customers", None) and value.get("external_id") == customer)
+            or (value.get("subscription_external_id") in subscriptions and "cancelled_at" in value)
+            or (value.get("subscription_external_id") in subscriptions and "cancellation_dates" in value)
+        ):
+            return None
+        kept = {}
+        for name, item in value.items():
+            redacted = _redact(item, customer, invoices, subscriptions, name)
+            if redacted is not None or item is None:
+                kept[name] = redacted
+        return kept
+    if isinstance(value, list):
+        items = [_redact(item, customer, invoices, subscriptions, key) for item in value]
+        return [item for item in items if item is not None]
+    return value
+
+
+# Everything landed for one customer: its record, its invoices with their lines and transactions, its events,
+# contacts, and the cancellations of its subscriptions.
+_CUSTOMER_OBJECTS = """
+    data_source_uuid = $source and (
+        (object_type = 'customer' and external_id = $customer)
+        or (object_type = 'invoice' and list_contains($invoices, external_id))
+        or (object_type in ('line_item', 'transaction') and list_contains($invoices, invoice_external_id))
+        or (object_type in ('subscription_event', 'contact')
+            and json_extract_string(body, '$.customer_external_id') = $customer)
+        or (object_type = 'cancellation'
+            and list_contains($subscriptions, json_extract_string(body, '$.subscription_external_id')))
+    )
+"""
+
+
+def delete_customer(con: duckdb.DuckDBPyConnection, source: DataSource, customer: str) -> dict[str, int]:
+    """Delete one customer of a source and everything of it: from the landed objects, from the verbatim requests
+    (rewritten without it), from manual edits, merges and load logs, and from every model table."""
+    invoices = sorted(
+        row[0]
+        for row in landing.run(
+            con,
+            "select external_id from raw.objects where data_source_uuid = ? and object_type = 'invoice'"
+            " and json_extract_string(body, '$.customer_external_id') = ?",
+            [source.uuid, customer],
+        )
+    )
+    subscriptions = sorted(
+        row[0]
+        for row in landing.run(
+            con,
+            "select distinct json_extract_string(body, '$.subscription_external_id') from raw.objects"
+            " where data_source_uuid = ? and object_type = 'line_item' and list_contains(?, invoice_external_id)",
+            [source.uuid, invoices],
+        )
+        if row[0]
+    )
+    parameters = {
+        "source": source.uuid,
+        "customer": customer,
+        "invoices": invoices,
+        "subscriptions": subscriptions,
+    }
+    deleted: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        # named parameters: landing.run takes positional ones
+        (deleted["raw.objects"],) = con.execute(
+            f"select count(*) from raw.objects where {_CUSTOMER_OBJECTS}", parameters
+        ).fetchone()
+        con.execute(f"delete from raw.objects where {_CUSTOMER_OBJECTS}", parameters).fetchall()
+        deleted["raw.requests"] = _redact_requests(con, source, customer, set(invoices), set(subscriptions))
+        for table in ("raw.manual_edits", "raw.customer_merges"):
+            landing.run(
+                con,
+                f"delete from {table} where data_source_uuid = ? and customer_external_id = ?",
+                [source.uuid, customer],
+            )
+        for table in ("main.load_errors", "main.load_warnings"):
+            landing.run(
+                con,
+                f"delete from {table} where data_source_uuid = ? and list_contains(?, external_id)",
+                [source.uuid, [customer, *invoices]],
+            )
+        # model tables: whatever names the customer, one of its invoices or one of its subscriptions
+        keys = {
+            "customer_external_id": "$customer = {column}",
+            "invoice_external_id": "list_contains($invoices, {column})",
+            "subscription_external_id": "list_contains($subscriptions, {column})",
+        }
+        for schema, table, column in source_tables(con):
+            if schema == "raw":
+                continue
+            present = [
+                row[0]
+                for row in landing.run(
+                    con,
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                    [schema, table],
+                )
+                if row[0] in keys
+            ]
+            if present:
+                matches = " or ".join(keys[name].format(column=f'"{name}"') for name in present)
+                used = {
+                    name: value for name, value in parameters.items() if f"${name}" in matches + "$source"
+                }
+                con.execute(
+                    f'delete from "{schema}"."{table}" where "{column}" = $source and ({matches})', used
+                ).fetchall()
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return deleted
+
+
+def _redact_requests(
+    con: duckdb.DuckDBPyConnection,
+    source: DataSource,
+    customer: str,
+    invoices: set[str],
+    subscriptions: set[str],
+) -> int:
+    """Rewrite the verbatim requests that mention the customer without its objects; drop those left empty."""
+    rewritten = 0
+    for load_id, request_index, body in landing.run(
+        con,
+        "select load_id, request_index, body from raw.requests where data_source_uuid = ? and contains(body, ?)",
+        [source.uuid, customer],
+    ):
+        redacted = _redact(json.loads(body), customer, invoices, subscriptions)
+        where = "where load_id = ? and request_index = ?"
+        if not redacted or not any(isinstance(item, list | dict) and item for item in redacted.values()):
+            landing.run(con, f"delete from raw.requests {where}", [load_id, request_index])
+        else:
+            text = json.dumps(redacted, separators=(",", ":"))
+            landing.run(
+                con,
+                f"update raw.requests set body = ?, content_hash = ? {where}",
+                [text, hashlib.sha256(text.encode()).hexdigest(), load_id, request_index],
+            )
+        rewritten += 1
+    return rewritten
+
+
+def run_delete_customer(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"error: deleting customer {args.external_id} is irrevocable; add --yes to confirm",
+            file=sys.stderr,
+        )
+        return 2
+    database = landing.database_path()
+    try:
+        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    except landing.DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = sources.resolve(con, args.data_source)
+        known = landing.one(
+            con,
+            "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
+            " and external_id = ?",
+            [source.uuid, args.external_id],
+        )
+        if not known or not known[0]:
+            print(f"error: no customer {args.external_id} in data source {args.data_source}", file=sys.stderr)
+            return 2
+        deleted = delete_customer(con, source, args.external_id)
+    except sources.UnknownDataSource as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(
+        f"deleted customer {args.external_id}: {deleted['raw.objects']:,} landed objects,"
+        f" {deleted['raw.requests']:,} requests rewritten; compacting {database} ...",
+        flush=True,
+    )
+    result = compact(database)
+    print(f"compacted: {result.bytes_before:,} -> {result.bytes_after:,} bytes in {result.seconds:.1f} s")
+    return 0
+
+
+def add_customer_delete_command(commands: argparse._SubParsersAction) -> None:
+    delete = commands.add_parser("delete", help="delete a customer and everything of it, irrevocably")
+    delete.add_argument("external_id", metavar="EXTERNAL_ID")
+    delete.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
+    delete.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
+    delete.set_defaults(func=run_delete_customer)

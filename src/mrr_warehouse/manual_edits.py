@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 import duckdb
 
-from mrr_warehouse import landing, sources
+from mrr_warehouse import landing, lifecycle, sources
 
 ATTRIBUTE_TYPES = ("String", "Integer", "Decimal", "Timestamp", "Boolean")
 
@@ -120,6 +120,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     attribute.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
     attribute.set_defaults(func=run_set_attribute)
     add_merge_parsers(commands)
+    lifecycle.add_customer_delete_command(commands)
 
 
 def _customer_exists(con: duckdb.DuckDBPyConnection, source_uuid: str, external_id: str) -> bool:

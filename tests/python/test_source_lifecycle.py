@@ -192,3 +192,36 @@ def test_a_resync_whose_file_cannot_be_read_leaves_the_previous_data(tmp_path: P
         == before
     )
     assert warehouse.query("select name from raw.data_sources") == [("Billing",)]
+
+
+def test_deleting_a_customer_leaves_no_byte_of_it_and_keeps_the_others(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    doomed, kept = requests_for(DOOMED), requests_for(KEPT)
+    # one bulk request and one invoice request holding both customers, so the verbatim bodies must be rewritten
+    both = [
+        {"customers": doomed[0]["customers"] + kept[0]["customers"], "plans": kept[0]["plans"]},
+        {"invoices": doomed[1]["invoices"] + kept[1]["invoices"]},
+        {
+            "contacts": [
+                {"customer_external_id": f"{DOOMED}-c", "first_name": "Zed", "email": f"z@{DOOMED}.test"}
+            ]
+        },
+    ]
+    assert warehouse.load("Billing", write_requests(tmp_path / "requests", both)).returncode == 0
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert DOOMED.encode() in file_bytes(warehouse.db_path)
+
+    result = cli(warehouse, "customers", "delete", f"{DOOMED}-c", "--data-source", "Billing", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    content = file_bytes(warehouse.db_path)
+    assert content.count(DOOMED.encode()) == 0
+    assert content.count(DOOMED.lower().encode()) == 0
+    assert KEPT.encode() in content
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select customer_external_id, mrr_change_in_cents from mrr_movements") == [
+        (f"{KEPT}-c", 5000)
+    ]
+    # reloading the kept customer's data is still a no-op: its objects and their identities are untouched
+    again = warehouse.load("Billing", write_requests(tmp_path / "kept_again", kept))
+    assert again.returncode == 0 and "0 accepted" in again.stdout, again.stdout
