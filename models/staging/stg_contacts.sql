@@ -1,18 +1,8 @@
 with
 
-objects as (
-    select * from {{ source('raw', 'objects') }}
-    where object_type = 'contact'
-),
-
 -- Contacts take the newest version (last load wins, SPEC 2).
-versions as (
-    select
-        *,
-        row_number() over (
-            partition by data_source_uuid, external_id order by object_seq desc
-        ) as version_rank
-    from objects
+objects as (
+    {{ current_objects('contact') }}
 ),
 
 final as (
@@ -29,8 +19,7 @@ final as (
         {{ json_field('body', 'notes') }} as notes,
         load_id,
         object_seq
-    from versions
-    where version_rank = 1
+    from objects
 )
 
 select * from final

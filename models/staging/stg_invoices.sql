@@ -1,18 +1,8 @@
 with
 
-objects as (
-    select * from {{ source('raw', 'objects') }}
-    where object_type = 'invoice'
-),
-
 -- Invoices are immutable (the loader rejects a changed one); the first version is the invoice.
-versions as (
-    select
-        *,
-        row_number() over (
-            partition by data_source_uuid, external_id order by object_seq
-        ) as version_rank
-    from objects
+objects as (
+    {{ current_objects('invoice', keep='first') }}
 ),
 
 final as (
@@ -26,8 +16,7 @@ final as (
         {{ parse_timestamp(json_field('body', 'due_date')) }} as due_at,
         load_id,
         object_seq
-    from versions
-    where version_rank = 1
+    from objects
 )
 
 select * from final

@@ -1,17 +1,7 @@
 with
 
 objects as (
-    select * from {{ source('raw', 'objects') }}
-    where object_type = 'line_item'
-),
-
-versions as (
-    select
-        *,
-        row_number() over (
-            partition by data_source_uuid, external_id order by object_seq
-        ) as version_rank
-    from objects
+    {{ current_objects('line_item', keep='first') }}
 ),
 
 final as (
@@ -42,8 +32,7 @@ final as (
         position as line_item_position,
         load_id,
         object_seq
-    from versions
-    where version_rank = 1
+    from objects
 )
 
 select * from final

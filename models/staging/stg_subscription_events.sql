@@ -1,18 +1,8 @@
 with
 
-objects as (
-    select * from {{ source('raw', 'objects') }}
-    where object_type = 'subscription_event'
-),
-
 -- Events take the newest version (last load wins).
-versions as (
-    select
-        *,
-        row_number() over (
-            partition by data_source_uuid, external_id order by object_seq desc
-        ) as version_rank
-    from objects
+objects as (
+    {{ current_objects('subscription_event') }}
 ),
 
 final as (
@@ -33,8 +23,7 @@ final as (
         {{ json_field('body', 'retracted_event_id') }} as retracted_event_id,
         load_id,
         object_seq
-    from versions
-    where version_rank = 1
+    from objects
 )
 
 select * from final

@@ -1,17 +1,7 @@
 with
 
 objects as (
-    select * from {{ source('raw', 'objects') }}
-    where object_type = 'transaction'
-),
-
-versions as (
-    select
-        *,
-        row_number() over (
-            partition by data_source_uuid, external_id order by object_seq
-        ) as version_rank
-    from objects
+    {{ current_objects('transaction', keep='first') }}
 ),
 
 final as (
@@ -26,8 +16,7 @@ final as (
         cast({{ json_field('body', 'amount_in_cents') }} as bigint) as amount_in_cents,
         load_id,
         object_seq
-    from versions
-    where version_rank = 1
+    from objects
 )
 
 select * from final

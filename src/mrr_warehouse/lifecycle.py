@@ -23,6 +23,13 @@ from typing import Any
 import duckdb
 
 from mrr_warehouse import landing, reading, sources
+from mrr_warehouse.commands import (
+    CommandError,
+    command,
+    open_warehouse,
+    require_customer,
+    require_data_source,
+)
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.sources import DataSource
 
@@ -118,44 +125,32 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+@command
 def run_delete(args: argparse.Namespace) -> int:
     if not args.yes:
-        print(
-            f"error: deleting data source {args.data_source} removes all of its data irrevocably;"
-            " add --yes to confirm",
-            file=sys.stderr,
+        raise CommandError(
+            f"deleting data source {args.data_source} removes all of its data irrevocably; add --yes to confirm"
         )
-        return 2
     database = landing.database_path()
     if not Path(database).exists():
-        print(f"error: {database} does not exist", file=sys.stderr)
-        return 2
-    try:
-        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        source = sources.resolve(con, args.data_source)
-        if landing.find_data_source(con, uuid=source.uuid) is None:
-            print(f"error: no data source {args.data_source} in {database}", file=sys.stderr)
-            return 2
+        raise CommandError(f"{database} does not exist")
+    with open_warehouse() as con:
+        source = require_data_source(con, args.data_source)
         deleted = delete_data_source(con, source)
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
     print(
         f"deleted data source {source.name} ({source.uuid}): {sum(deleted.values()):,} rows from {len(deleted)} tables"
     )
+    _compact_after_deletion(database)
+    return 0
+
+
+def _compact_after_deletion(database: str) -> None:
     print("compacting the database file so that no deleted bytes remain ...", flush=True)
     result = compact(database)
     print(
         f"compacted {database}: {result.bytes_before:,} -> {result.bytes_after:,} bytes in {result.seconds:.1f} s;"
         " run `dbt build` to refresh the monthly aggregates"
     )
-    return 0
 
 
 def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
@@ -174,20 +169,13 @@ def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
     add_resync_command(sources_commands)
 
 
+@command
 def run_configure(args: argparse.Namespace) -> int:
     if args.auto_churn_days is None and args.include_deleted_customers is None:
-        print(
-            "error: nothing to configure: give --auto-churn-days and/or --[no-]include-deleted-customers",
-            file=sys.stderr,
+        raise CommandError(
+            "nothing to configure: give --auto-churn-days and/or --[no-]include-deleted-customers"
         )
-        return 2
-    database = landing.database_path()
-    try:
-        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+    with open_warehouse() as con:
         source = sources.resolve(con, args.data_source)
         current = landing.one(
             con,
@@ -211,11 +199,6 @@ def run_configure(args: argparse.Namespace) -> int:
             include_deleted_customers=include,
             now=landing.utcnow(),
         )
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
     churn = (
         "off" if enabled is False else (f"{days} days after the last service period" if enabled else "var")
     )
@@ -307,21 +290,13 @@ def resync(
     return worst
 
 
+@command
 def run_resync(args: argparse.Namespace) -> int:
     files = reading.expand_paths(args.paths)
     if not files:
-        print("error: no .json or .ndjson files to re-sync from", file=sys.stderr)
-        return 2
-    try:
-        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        source = sources.resolve(con, args.data_source)
-        if landing.find_data_source(con, uuid=source.uuid) is None:
-            print(f"error: no data source {args.data_source} to re-sync (load it first)", file=sys.stderr)
-            return 2
+        raise CommandError("no .json or .ndjson files to re-sync from")
+    with open_warehouse() as con:
+        source = require_data_source(con, args.data_source)
         return resync(
             con,
             source,
@@ -330,11 +305,6 @@ def run_resync(args: argparse.Namespace) -> int:
             say=lambda line: print(line, flush=True),
             note=lambda line: print(line, file=sys.stderr, flush=True),
         )
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
 
 
 def add_resync_command(sources_commands: argparse._SubParsersAction) -> None:
@@ -503,43 +473,19 @@ def _redact_requests(
     return rewritten
 
 
+@command
 def run_delete_customer(args: argparse.Namespace) -> int:
     if not args.yes:
-        print(
-            f"error: deleting customer {args.external_id} is irrevocable; add --yes to confirm",
-            file=sys.stderr,
-        )
-        return 2
-    database = landing.database_path()
-    try:
-        con = landing.connect(database, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+        raise CommandError(f"deleting customer {args.external_id} is irrevocable; add --yes to confirm")
+    with open_warehouse() as con:
         source = sources.resolve(con, args.data_source)
-        known = landing.one(
-            con,
-            "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
-            " and external_id = ?",
-            [source.uuid, args.external_id],
-        )
-        if not known or not known[0]:
-            print(f"error: no customer {args.external_id} in data source {args.data_source}", file=sys.stderr)
-            return 2
+        require_customer(con, source, args.external_id)
         deleted = delete_customer(con, source, args.external_id)
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
     print(
         f"deleted customer {args.external_id}: {deleted['raw.objects']:,} landed objects,"
-        f" {deleted['raw.requests']:,} requests rewritten; compacting {database} ...",
-        flush=True,
+        f" {deleted['raw.requests']:,} requests rewritten"
     )
-    result = compact(database)
-    print(f"compacted: {result.bytes_before:,} -> {result.bytes_after:,} bytes in {result.seconds:.1f} s")
+    _compact_after_deletion(landing.database_path())
     return 0
 
 

@@ -7,13 +7,11 @@ dbt applies the newest edit per (customer, tag) and per (customer, attribute key
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-import duckdb
-
 from mrr_warehouse import landing, lifecycle, sources
+from mrr_warehouse.commands import CommandError, command, open_warehouse, require_customer
 
 ATTRIBUTE_TYPES = ("String", "Integer", "Decimal", "Timestamp", "Boolean")
 
@@ -44,22 +42,9 @@ def normalise_value(value: str, attribute_type: str) -> str:
 def _edit(
     args: argparse.Namespace, rows: list[tuple[str, str | None, str | None, str | None, str | None]]
 ) -> int:
-    try:
-        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+    with open_warehouse() as con:
         source = sources.resolve(con, args.data_source)
-        known = landing.one(
-            con,
-            "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
-            " and external_id = ?",
-            [source.uuid, args.external_id],
-        )
-        if not known or not known[0]:
-            print(f"error: no customer {args.external_id} in data source {args.data_source}", file=sys.stderr)
-            return 2
+        require_customer(con, source, args.external_id)
         now = landing.utcnow()
         con.execute("begin transaction")
         for edit_type, tag, key, attribute_type, value in rows:
@@ -70,31 +55,28 @@ def _edit(
                 [source.uuid, args.external_id, edit_type, tag, key, attribute_type, value, now],
             )
         con.execute("commit")
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
     print(
         f"{len(rows)} edit(s) recorded for customer {args.external_id}; run `dbt build` to see them in the marts"
     )
     return 0
 
 
+@command
 def run_tag(args: argparse.Namespace) -> int:
     return _edit(args, [("tag_add", tag, None, None, None) for tag in args.tags])
 
 
+@command
 def run_untag(args: argparse.Namespace) -> int:
     return _edit(args, [("tag_remove", tag, None, None, None) for tag in args.tags])
 
 
+@command
 def run_set_attribute(args: argparse.Namespace) -> int:
     try:
         value = normalise_value(args.value, args.type)
     except InvalidEdit as exc:
-        print(f"error: attribute {args.key}: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(f"attribute {args.key}: {exc}") from None
     return _edit(args, [("attribute_set", None, args.key, args.type, value)])
 
 
@@ -123,37 +105,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     lifecycle.add_customer_delete_command(commands)
 
 
-def _customer_exists(con: duckdb.DuckDBPyConnection, source_uuid: str, external_id: str) -> bool:
-    row = landing.one(
-        con,
-        "select count(*) from raw.objects where data_source_uuid = ? and object_type = 'customer'"
-        " and external_id = ?",
-        [source_uuid, external_id],
-    )
-    return bool(row and row[0])
-
-
-def run_merge(args: argparse.Namespace, *, unmerge: bool = False) -> int:
-    try:
-        con = landing.connect(landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr))
-    except landing.DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+@command
+def run_merge(args: argparse.Namespace) -> int:
+    unmerge = args.unmerge
+    with open_warehouse() as con:
         source = sources.resolve(con, args.data_source)
         merged = args.external_id if unmerge else args.from_external_id
-        if not _customer_exists(con, source.uuid, merged):
-            print(f"error: no customer {merged} in data source {args.data_source}", file=sys.stderr)
-            return 2
+        require_customer(con, source, merged)
         into_source = None
         if not unmerge:
             into_source = sources.resolve(con, args.into_data_source or args.data_source)
-            if not _customer_exists(con, into_source.uuid, args.into_external_id):
-                print(f"error: no customer {args.into_external_id} to merge into", file=sys.stderr)
-                return 2
+            require_customer(con, into_source, args.into_external_id)
             if (into_source.uuid, args.into_external_id) == (source.uuid, merged):
-                print("error: a customer cannot be merged into itself", file=sys.stderr)
-                return 2
+                raise CommandError("a customer cannot be merged into itself")
         landing.run(
             con,
             "insert into raw.customer_merges (data_source_uuid, customer_external_id, into_data_source_uuid,"
@@ -167,11 +131,6 @@ def run_merge(args: argparse.Namespace, *, unmerge: bool = False) -> int:
                 landing.utcnow(),
             ],
         )
-    except sources.UnknownDataSource as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
     done = f"unmerged {merged}" if unmerge else f"merged {merged} into {args.into_external_id}"
     print(f"{done}; run `dbt build` to reclassify")
     return 0
@@ -187,8 +146,8 @@ def add_merge_parsers(commands: argparse._SubParsersAction) -> None:
         "--data-source", required=True, metavar="NAME_OR_UUID", help="the merged customer's source"
     )
     merge.add_argument("--into-data-source", metavar="NAME_OR_UUID", help="the surviving customer's source")
-    merge.set_defaults(func=run_merge)
+    merge.set_defaults(func=run_merge, unmerge=False)
     unmerge = commands.add_parser("unmerge", help="undo the merge of a customer")
     unmerge.add_argument("external_id", metavar="EXTERNAL_ID")
     unmerge.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
-    unmerge.set_defaults(func=lambda args: run_merge(args, unmerge=True))
+    unmerge.set_defaults(func=run_merge, unmerge=True)
