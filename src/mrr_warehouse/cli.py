@@ -51,8 +51,12 @@ def run_load(args: argparse.Namespace) -> int:
             result = FileLoad(con, path, source, strict=args.strict, say=_say, note=_note).run()
             _say(result.summary())
             worst = max(worst, result.exit_code)
+        removed_personal_data = lifecycle.apply_customer_deletions(con, source, _say)
     finally:
         con.close()
+    if removed_personal_data:
+        result = lifecycle.compact(database)
+        _say(f"compacted {database} so that no removed personal data remains ({result.seconds:.1f} s)")
     return worst
 
 

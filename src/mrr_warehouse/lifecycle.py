@@ -495,3 +495,166 @@ def add_customer_delete_command(commands: argparse._SubParsersAction) -> None:
     delete.add_argument("--data-source", required=True, metavar="NAME_OR_UUID")
     delete.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
     delete.set_defaults(func=run_delete_customer)
+
+
+# Personal data removed from a deleted customer (SPEC 8), from its record and its contacts.
+PERSONAL_FIELDS = (
+    "name",
+    "email",
+    "company",
+    "country",
+    "state",
+    "city",
+    "zip",
+    "address",
+    "phone",
+    "first_name",
+    "last_name",
+    "primary_contact",
+    "website_url",
+)
+DELETED_CUSTOMER_TAG = "deleted_customer_in_stripe"
+DELETION_IMPORT_WINDOW_DAYS = 30
+
+
+def apply_customer_deletions(
+    con: duckdb.DuckDBPyConnection, source: DataSource, say: Callable[[str], None]
+) -> bool:
+    """Customers the billing system deleted (a `deleted_at` on the customer object), SPEC 8.
+
+    With the source's include-deleted-customers setting on, a customer deleted at most 30 days before its import
+    stays, anonymised everywhere (landed objects and verbatim requests), its subscriptions cancelled at the
+    deletion time, its custom attributes kept and tag deleted_customer_in_stripe added. Otherwise (setting off, or
+    an older deletion) the customer is deleted like `customers delete`. True when anything changed (the caller
+    compacts the file so the removed bytes are gone).
+    """
+    setting = landing.one(
+        con, "select include_deleted_customers from raw.data_sources where uuid = ?", [source.uuid]
+    )
+    include = bool(setting and setting[0])
+    pending = landing.run(
+        con,
+        """
+        select
+            external_id,
+            cast(json_extract_string(body, '$.deleted_at') as timestamptz) at time zone 'UTC' as deleted_at,
+            loaded_at
+        from raw.objects
+        where
+            data_source_uuid = ? and object_type = 'customer'
+            and json_extract_string(body, '$.deleted_at') is not null
+            and json_extract_string(body, '$.anonymised') is null
+        """,
+        [source.uuid],
+    )
+    for customer, deleted_at, loaded_at in pending:
+        recent = (loaded_at - deleted_at).days <= DELETION_IMPORT_WINDOW_DAYS
+        if include and recent:
+            _anonymise_customer(con, source, customer, deleted_at)
+            say(
+                f"customer {customer}: deleted in the billing system on {deleted_at:%Y-%m-%d}; kept anonymised"
+            )
+        else:
+            delete_customer(con, source, customer)
+            reason = (
+                "include-deleted-customers is off"
+                if not include
+                else "deleted more than 30 days before import"
+            )
+            say(f"customer {customer}: deleted in the billing system; removed ({reason})")
+    return bool(pending)
+
+
+def _anonymise_customer(
+    con: duckdb.DuckDBPyConnection, source: DataSource, customer: str, deleted_at: Any
+) -> None:
+    subscriptions = [
+        row[0]
+        for row in landing.run(
+            con,
+            """
+            select distinct json_extract_string(line.body, '$.subscription_external_id')
+            from raw.objects as line
+            inner join raw.objects as invoice
+                on
+                    line.data_source_uuid = invoice.data_source_uuid
+                    and line.invoice_external_id = invoice.external_id
+                    and invoice.object_type = 'invoice'
+            where
+                line.data_source_uuid = ? and line.object_type = 'line_item'
+                and json_extract_string(invoice.body, '$.customer_external_id') = ?
+                and json_extract_string(line.body, '$.subscription_external_id') is not null
+            """,
+            [source.uuid, customer],
+        )
+    ]
+    now = landing.utcnow()
+    con.execute("begin transaction")
+    try:
+        owner_of = {
+            "customer": "external_id",
+            "contact": "json_extract_string(body, '$.customer_external_id')",
+        }
+        for object_type, owner in owner_of.items():
+            for object_seq, body in landing.run(
+                con,
+                "select object_seq, body from raw.objects where data_source_uuid = ? and object_type = ?"
+                f" and {owner} = ?",
+                [source.uuid, object_type, customer],
+            ):
+                cleaned = {
+                    name: value for name, value in json.loads(body).items() if name not in PERSONAL_FIELDS
+                }
+                if object_type == "customer":
+                    cleaned["anonymised"] = True
+                text = json.dumps(cleaned, separators=(",", ":"))
+                landing.run(
+                    con,
+                    "update raw.objects set body = ?, content_hash = ? where object_seq = ?",
+                    [text, hashlib.sha256(text.encode()).hexdigest(), object_seq],
+                )
+        for load_id, request_index, body in landing.run(
+            con,
+            "select load_id, request_index, body from raw.requests where data_source_uuid = ? and contains(body, ?)",
+            [source.uuid, customer],
+        ):
+            text = json.dumps(_strip_personal(json.loads(body), customer), separators=(",", ":"))
+            landing.run(
+                con,
+                "update raw.requests set body = ?, content_hash = ? where load_id = ? and request_index = ?",
+                [text, hashlib.sha256(text.encode()).hexdigest(), load_id, request_index],
+            )
+        for subscription in subscriptions:
+            request = {"subscription_external_id": subscription, "cancelled_at": deleted_at.isoformat()}
+            text = json.dumps(request, separators=(",", ":"))
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            landing.run(
+                con,
+                "insert into raw.objects (load_id, data_source_uuid, object_type, external_id, content_hash, body,"
+                " file, request_index, loaded_at) values ('customer-deletion', ?, 'cancellation', ?, ?, ?,"
+                " 'customer deleted in the billing system', 0, ?)",
+                [source.uuid, digest, digest, text, now],
+            )
+        landing.run(
+            con,
+            "insert into raw.manual_edits (data_source_uuid, customer_external_id, edit_type, tag, created_at)"
+            " values (?, ?, 'tag_add', ?, ?)",
+            [source.uuid, customer, DELETED_CUSTOMER_TAG, now],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _strip_personal(value: Any, customer: str) -> Any:
+    """The request with the personal fields of the customer's record and contacts removed."""
+    if isinstance(value, dict):
+        belongs = value.get("external_id") == customer and "customer_external_id" not in value
+        if belongs or (value.get("customer_external_id") == customer and "invoices" not in value):
+            if "line_items" not in value and "subscription_external_id" not in value:
+                value = {name: item for name, item in value.items() if name not in PERSONAL_FIELDS}
+        return {name: _strip_personal(item, customer) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_strip_personal(item, customer) for item in value]
+    return value

@@ -290,6 +290,8 @@ CUSTOMER = Schema(
         Field("owner", _string),
         Field("website_url", _string),
         Field("primary_contact", _object),
+        # deleted in the billing system (Stripe's "include deleted customers"); see lifecycle.apply_customer_deletions
+        Field("deleted_at", _timestamp),
     ),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -225,3 +226,51 @@ def test_deleting_a_customer_leaves_no_byte_of_it_and_keeps_the_others(tmp_path:
     # reloading the kept customer's data is still a no-op: its objects and their identities are untouched
     again = warehouse.load("Billing", write_requests(tmp_path / "kept_again", kept))
     assert again.returncode == 0 and "0 accepted" in again.stdout, again.stdout
+
+
+def deleted_customer_requests(deleted_at: str) -> list[dict]:
+    requests = requests_for(DOOMED) + requests_for(KEPT)[1:]
+    requests[0]["customers"] += requests_for(KEPT)[0]["customers"]
+    requests[0]["customers"][0]["attributes"] = {"custom": [{"type": "Integer", "key": "seats", "value": 3}]}
+    requests.append({"customers": [{**requests[0]["customers"][0], "deleted_at": deleted_at}]})
+    return requests
+
+
+def test_deleted_customer_is_kept_anonymised_with_its_subscriptions_cancelled(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert cli(warehouse, "sources", "configure", "Stripe", "--include-deleted-customers").returncode == 0
+    deleted_at = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    loaded = warehouse.load(
+        "Stripe", write_requests(tmp_path / "requests", deleted_customer_requests(deleted_at))
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+
+    content = file_bytes(warehouse.db_path)
+    assert content.count(f"{DOOMED} Ltd".encode()) == 0
+    assert content.count(f"{DOOMED}@mail.test".encode()) == 0
+    assert f"{KEPT} Ltd".encode() in content
+
+    warehouse.dbt_build(
+        {"as_of_date": datetime.now(UTC).strftime("%Y-%m-%d")}, "--exclude-resource-type", "unit_test"
+    )
+    doomed = f"{DOOMED}-c"
+    assert warehouse.query(
+        "select customer_name, email, tags, status from customers where customer_external_id = ?", [doomed]
+    ) == [(None, None, ["deleted_customer_in_stripe"], "cancelled")]
+    assert warehouse.query(
+        "select movement_type, cast(movement_at as varchar) from mrr_movements where customer_external_id = ?"
+        " order by movement_at",
+        [doomed],
+    ) == [("new_business", "2024-01-01 00:00:00"), ("churn", deleted_at)]
+    assert warehouse.query("select attribute_key, value_integer from customer_attributes") == [("seats", 3)]
+
+
+def test_deleted_customer_is_removed_when_the_setting_is_off(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    deleted_at = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    loaded = warehouse.load(
+        "Stripe", write_requests(tmp_path / "requests", deleted_customer_requests(deleted_at))
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert DOOMED.encode() not in file_bytes(warehouse.db_path)
+    assert KEPT.encode() in file_bytes(warehouse.db_path)
