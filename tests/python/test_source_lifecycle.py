@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mrr_warehouse import lifecycle
+from mrr_warehouse import lifecycle, sources
+from mrr_warehouse.schema import data_source_uuid
 from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
 
 DOOMED = "Zq7DoomedMarker"
@@ -274,3 +275,33 @@ def test_deleted_customer_is_removed_when_the_setting_is_off(tmp_path: Path) -> 
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     assert DOOMED.encode() not in file_bytes(warehouse.db_path)
     assert KEPT.encode() in file_bytes(warehouse.db_path)
+
+
+def test_a_crash_during_resync_leaves_the_previous_data_and_the_next_resync_cleans_up(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert warehouse.load("Billing", write_requests(tmp_path / "first", requests_for(KEPT))).returncode == 0
+    before = warehouse.query("select object_type, external_id, content_hash from raw.objects order by all")
+    files = write_requests(tmp_path / "second", resync_requests(7000))
+
+    def crash_after_the_first_file(line: str) -> None:
+        if "accepted" in line:
+            raise KeyboardInterrupt("killed mid-resync")
+
+    with duckdb.connect(str(warehouse.db_path)) as con:
+        source = sources.resolve(con, "Billing")
+        with pytest.raises(KeyboardInterrupt):
+            lifecycle.resync(con, source, files, strict=False, say=crash_after_the_first_file, note=print)
+
+    real = "select object_type, external_id, content_hash from raw.objects where data_source_uuid = ? order by all"
+    assert warehouse.query(real, [data_source_uuid("Billing")]) == before
+    assert warehouse.query("select count(*) from raw.objects where data_source_uuid like '%~resync'") != [
+        (0,)
+    ]
+
+    result = cli(warehouse, "sources", "resync", "Billing", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert warehouse.query("select count(*) from raw.objects where data_source_uuid like '%~resync'") == [
+        (0,)
+    ]
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select mrr_change_in_cents::double from mrr_movements") == [(7000.0,)]
