@@ -237,6 +237,20 @@ def step_generate(args: argparse.Namespace, data_dir: Path, summary_file: Path) 
     return summary
 
 
+def measured_fields(cmd: list[str], m: Measured) -> dict[str, Any]:
+    """What every measured step reports about its process."""
+    return {
+        "command": cmd,
+        "exit_code": m.returncode,
+        "timed_out": m.timed_out,
+        "wall_seconds": round(m.wall_seconds, 3),
+        "peak_rss_mb": m.peak_rss_mb,
+        "cpu_seconds": m.cpu_seconds,
+        "load_average_1min_before_after": m.load_average,
+        "log": str(m.log),
+    }
+
+
 def step_load(
     data_dir: Path, db: Path, env: dict[str, str], logs: Path, timeout: float | None
 ) -> dict[str, Any]:
@@ -246,14 +260,7 @@ def step_load(
     say("load: $ " + " ".join(cmd))
     m = run_measured(cmd, env, logs / "load.log", echo=lambda line: " accepted, " in line, timeout=timeout)
     result: dict[str, Any] = {
-        "command": cmd,
-        "exit_code": m.returncode,
-        "timed_out": m.timed_out,
-        "wall_seconds": round(m.wall_seconds, 3),
-        "peak_rss_mb": m.peak_rss_mb,
-        "cpu_seconds": m.cpu_seconds,
-        "load_average_1min_before_after": m.load_average,
-        "log": str(m.log),
+        **measured_fields(cmd, m),
     }
     try:
         with duckdb.connect(str(db), read_only=True) as con:
@@ -394,14 +401,7 @@ def step_dbt(
 
     m = run_measured(cmd, env, logs / f"dbt_{command}.log", echo=echo, timeout=timeout)
     result: dict[str, Any] = {
-        "command": cmd,
-        "exit_code": m.returncode,
-        "timed_out": m.timed_out,
-        "wall_seconds": round(m.wall_seconds, 3),
-        "peak_rss_mb": m.peak_rss_mb,
-        "cpu_seconds": m.cpu_seconds,
-        "load_average_1min_before_after": m.load_average,
-        "log": str(m.log),
+        **measured_fields(cmd, m),
         **read_run_results(target),
     }
     say(

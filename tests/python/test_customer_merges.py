@@ -3,10 +3,9 @@ new business becomes the survivor's expansion; unmerge restores it; merges work 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
+from warehouse_runner import Warehouse, write_requests
 
 AS_OF = {"as_of_date": "2024-04-30"}
 
@@ -43,14 +42,7 @@ def requests(customer: str, start: str, amount: int) -> list[dict]:
 
 
 def run(warehouse: Warehouse, *args: str) -> None:
-    result = subprocess.run(
-        [str(BIN / "mrr-warehouse"), *args],
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = warehouse.cli(*args)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

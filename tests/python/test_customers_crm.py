@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
+from warehouse_runner import Warehouse, write_requests
 
 REQUESTS = [
     {
@@ -101,14 +101,7 @@ def test_manual_tags_and_attributes_override_the_source_and_are_validated(tmp_pa
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
 
     def customers(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "mrr-warehouse"), "customers", *args, "--data-source", "CRM"],
-            cwd=PROJECT_ROOT,
-            env=warehouse.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return warehouse.cli("customers", *args, "--data-source", "CRM")
 
     assert customers("tag", "crm1", "key-account", "emea").returncode == 0
     assert customers("untag", "crm1", "beta").returncode == 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, load_scenario, write_requests
+from warehouse_runner import Warehouse, load_scenario, write_requests
 
 
 def test_metrics_are_written_as_chartmogul_entries_with_month_end_dates_and_a_summary(tmp_path: Path) -> None:
@@ -16,14 +15,7 @@ def test_metrics_are_written_as_chartmogul_entries_with_month_end_dates_and_a_su
     warehouse.dbt_build(scenario["vars"], "--exclude-resource-type", "unit_test")
 
     out = tmp_path / "metrics.json"
-    result = subprocess.run(
-        [str(BIN / "mrr-warehouse"), "metrics", "--format", "chartmogul-json", "--out", str(out)],
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = warehouse.cli("metrics", "--format", "chartmogul-json", "--out", str(out))
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text())
 
@@ -43,13 +35,6 @@ def test_metrics_are_written_as_chartmogul_entries_with_month_end_dates_and_a_su
 
 def test_metrics_without_a_built_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path / "missing.duckdb")
-    result = subprocess.run(
-        [str(BIN / "mrr-warehouse"), "metrics"],
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = warehouse.cli("metrics")
     assert result.returncode == 2
     assert "does not exist" in result.stderr

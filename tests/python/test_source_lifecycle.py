@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from mrr_warehouse import lifecycle, sources
 from mrr_warehouse.schema import data_source_uuid
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
+from warehouse_runner import Warehouse, write_requests
 
 DOOMED = "Zq7DoomedMarker"
 KEPT = "Kx4KeptMarker"
@@ -56,17 +55,6 @@ def file_bytes(database: Path) -> bytes:
     return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-def cli(warehouse: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "mrr-warehouse"), *args],
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture
 def two_sources(tmp_path: Path) -> Warehouse:
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
@@ -83,7 +71,7 @@ def test_deleting_a_source_leaves_no_byte_of_it_in_the_file(two_sources: Warehou
     assert DOOMED.encode() in file_bytes(database)
     assert KEPT.encode() in file_bytes(database)
 
-    result = cli(two_sources, "sources", "delete", DOOMED, "--yes")
+    result = two_sources.cli("sources", "delete", DOOMED, "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
 
     content = file_bytes(database)
@@ -91,7 +79,7 @@ def test_deleting_a_source_leaves_no_byte_of_it_in_the_file(two_sources: Warehou
     assert content.count(DOOMED.lower().encode()) == 0
     assert KEPT.encode() in content
 
-    listing = cli(two_sources, "sources", "list")
+    listing = two_sources.cli("sources", "list")
     assert DOOMED not in listing.stdout and KEPT in listing.stdout
     two_sources.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
     assert two_sources.query("select customer_external_id, mrr_change_in_cents from mrr_movements") == [
@@ -100,7 +88,7 @@ def test_deleting_a_source_leaves_no_byte_of_it_in_the_file(two_sources: Warehou
 
 
 def test_deleting_needs_yes_and_otherwise_changes_nothing(two_sources: Warehouse) -> None:
-    result = cli(two_sources, "sources", "delete", DOOMED)
+    result = two_sources.cli("sources", "delete", DOOMED)
     assert result.returncode == 2
     assert "--yes" in result.stderr
     assert DOOMED.encode() in file_bytes(two_sources.db_path)
@@ -131,7 +119,7 @@ def test_a_sources_auto_churn_setting_cancels_past_due_subscriptions_and_off_ove
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     loaded = warehouse.load("Billing", write_requests(tmp_path / "requests", requests_for(KEPT)))
     assert loaded.returncode == 0, loaded.stderr
-    configured = cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "10")
+    configured = warehouse.cli("sources", "configure", "Billing", "--auto-churn-days", "10")
     assert configured.returncode == 0, configured.stderr
 
     # the only period ends 2024-02-01: cancelled 10 days later
@@ -141,14 +129,14 @@ def test_a_sources_auto_churn_setting_cancels_past_due_subscriptions_and_off_ove
         ("2024-02-11 00:00:00", "churn"),
     ]
 
-    assert cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "off").returncode == 0
+    assert warehouse.cli("sources", "configure", "Billing", "--auto-churn-days", "off").returncode == 0
     warehouse.dbt_build(
         {"as_of_date": "2024-06-30", "past_due_auto_churn_days": 30}, "--exclude-resource-type", "unit_test"
     )
     assert warehouse.query("select movement_type from mrr_movements") == [("new_business",)]
     assert warehouse.query("select status from subscriptions") == [("past_due",)]
 
-    rejected = cli(warehouse, "sources", "configure", "Billing", "--auto-churn-days", "-3")
+    rejected = warehouse.cli("sources", "configure", "Billing", "--auto-churn-days", "-3")
     assert rejected.returncode == 2
     assert "whole number of days" in rejected.stderr
 
@@ -163,13 +151,13 @@ def test_resync_replaces_billing_data_and_keeps_manual_edits(tmp_path: Path) -> 
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     loaded = warehouse.load("Billing", write_requests(tmp_path / "first", requests_for(KEPT)))
     assert loaded.returncode == 0, loaded.stderr
-    tagged = cli(warehouse, "customers", "tag", f"{KEPT}-c", "vip", "--data-source", "Billing")
+    tagged = warehouse.cli("customers", "tag", f"{KEPT}-c", "vip", "--data-source", "Billing")
     assert tagged.returncode == 0, tagged.stderr
 
     # the billing system corrected the invoice: a normal load would reject the changed invoice as immutable
     corrected = write_requests(tmp_path / "second", resync_requests(7000))
     assert warehouse.load("Billing", corrected).returncode == 1
-    result = cli(warehouse, "sources", "resync", "Billing", *map(str, corrected))
+    result = warehouse.cli("sources", "resync", "Billing", *map(str, corrected))
     assert result.returncode == 0, result.stdout + result.stderr
 
     warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
@@ -186,7 +174,7 @@ def test_a_resync_whose_file_cannot_be_read_leaves_the_previous_data(tmp_path: P
     good = write_requests(tmp_path / "second", resync_requests(7000))
     broken = tmp_path / "second" / "999_broken.json"
     broken.write_text('{"invoices": [')
-    result = cli(warehouse, "sources", "resync", "Billing", *map(str, good), str(broken))
+    result = warehouse.cli("sources", "resync", "Billing", *map(str, good), str(broken))
     assert result.returncode == 2
     assert "previous data is unchanged" in result.stderr
     assert (
@@ -213,7 +201,7 @@ def test_deleting_a_customer_leaves_no_byte_of_it_and_keeps_the_others(tmp_path:
     warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
     assert DOOMED.encode() in file_bytes(warehouse.db_path)
 
-    result = cli(warehouse, "customers", "delete", f"{DOOMED}-c", "--data-source", "Billing", "--yes")
+    result = warehouse.cli("customers", "delete", f"{DOOMED}-c", "--data-source", "Billing", "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
 
     content = file_bytes(warehouse.db_path)
@@ -239,7 +227,7 @@ def deleted_customer_requests(deleted_at: str) -> list[dict]:
 
 def test_deleted_customer_is_kept_anonymised_with_its_subscriptions_cancelled(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    assert cli(warehouse, "sources", "configure", "Stripe", "--include-deleted-customers").returncode == 0
+    assert warehouse.cli("sources", "configure", "Stripe", "--include-deleted-customers").returncode == 0
     deleted_at = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
     loaded = warehouse.load(
         "Stripe", write_requests(tmp_path / "requests", deleted_customer_requests(deleted_at))
@@ -298,7 +286,7 @@ def test_a_crash_during_resync_leaves_the_previous_data_and_the_next_resync_clea
         (0,)
     ]
 
-    result = cli(warehouse, "sources", "resync", "Billing", *map(str, files))
+    result = warehouse.cli("sources", "resync", "Billing", *map(str, files))
     assert result.returncode == 0, result.stdout + result.stderr
     assert warehouse.query("select count(*) from raw.objects where data_source_uuid like '%~resync'") == [
         (0,)

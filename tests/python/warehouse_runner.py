@@ -31,16 +31,19 @@ class Warehouse:
         env["MRR_WAREHOUSE_TEMP_DIR"] = str(self.db_path.parent / "duckdb_tmp")
         return env
 
-    def load(self, data_source: str, paths: list[Path], *extra: str) -> subprocess.CompletedProcess[str]:
-        command = [str(BIN / "mrr-warehouse"), "load", "--data-source", data_source, *extra]
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Any `mrr-warehouse` subcommand against this warehouse."""
         return subprocess.run(
-            command + [str(path) for path in paths],
+            [str(BIN / "mrr-warehouse"), *args],
             cwd=PROJECT_ROOT,
             env=self.env,
             capture_output=True,
             text=True,
             check=False,
         )
+
+    def load(self, data_source: str, paths: list[Path], *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.cli("load", "--data-source", data_source, *extra, *(str(path) for path in paths))
 
     def dbt_build(self, dbt_vars: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:
         # Separate target and log folders keep parallel or repeated builds from sharing compiled state.
