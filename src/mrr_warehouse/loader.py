@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 
 from mrr_warehouse import landing, reading, shapes
 from mrr_warehouse.landing import utcnow
@@ -43,6 +44,7 @@ from mrr_warehouse.validation import (
     Issue,
     Problem,
     canonical_json,
+    parse_timestamp,
     sha256_hex,
     suspicious_transaction_date,
     unknown_country,
@@ -515,6 +517,8 @@ class FileLoad:
             self._load_cancellation(request)
         elif shape == "data_source":
             self._load_data_source(body.to_dict())
+        elif shape == "deleted_customers":
+            self._load_deleted_customers(enumerate(body.iter_array("deleted_customers")))
         else:  # pragma: no cover - recognise() only returns the shapes above
             raise shapes.ShapeError(f"unsupported request shape {shape}")
         if new_request and self.request_landed:
@@ -550,6 +554,47 @@ class FileLoad:
         self._load_transactions(enumerate(body.iter_array("transactions")))
         self._load_simple("subscription_event", enumerate(body.iter_array("subscription_events")))
         self._load_simple("contact", enumerate(body.iter_array("contacts")))
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Customers deleted in the billing system: a new version of each customer carrying its deleted_at, which
+    # lifecycle.apply_customer_deletions then anonymises or removes (SPEC 8).
+
+    def _load_deleted_customers(self, elements: Iterable[tuple[int, Any]]) -> None:
+        self._flush()  # customers landed earlier in this file must be visible to the lookup
+        versions = []
+        for position, item in elements:
+            external_id = _string(item.get("external_id")) if isinstance(item, dict) else None
+            problem = None
+            if external_id is None:
+                problem = Problem("deleted_customer", None, position, "external_id", "is required")
+            elif (
+                not isinstance(deleted_at := item.get("deleted_at"), str)
+                or parse_timestamp(deleted_at) is None
+            ):
+                problem = Problem(
+                    "deleted_customer", external_id, position, "deleted_at", "must be a timestamp"
+                )
+            else:
+                latest = landing.one(
+                    self.con,
+                    "select body from raw.objects where data_source_uuid = ? and object_type = 'customer'"
+                    " and external_id = ? order by object_seq desc limit 1",
+                    [self.source.uuid, external_id],
+                )
+                if latest is None:
+                    problem = Problem(
+                        "deleted_customer",
+                        external_id,
+                        position,
+                        "external_id",
+                        "unknown customer in this data source",
+                    )
+                else:
+                    versions.append((position, {**orjson.loads(latest[0]), "deleted_at": item["deleted_at"]}))
+            if problem is not None:
+                self._error(problem)
+                self.rejected += 1
+        self._load_simple("customer", versions)
 
     # ----------------------------------------------------------------------------------------------------------
     # Customers, plans, subscription events, contacts: versions, last load wins.

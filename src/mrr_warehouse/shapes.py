@@ -38,6 +38,7 @@ SHAPES = (
     'cancellation {"subscription_external_id" or "subscription_uuid", "cancelled_at" or "cancellation_dates"}',
     'subscription events {"subscription_events": [...]} or {"subscription_event": {...}}',
     'contacts {"contacts": [...]} or one contact {"customer_external_id", "email", ...}',
+    'deleted customers {"deleted_customers": [{"external_id", "deleted_at"}]}',
     'envelope {"method", "path", "body": <one of the above>}',
 )
 
@@ -52,7 +53,7 @@ class ShapeError(Exception):
 @dataclass(slots=True)
 class Request:
     shape: str  # bulk, invoice_import, customer, plan, data_source, cancellation, subscription_events,
-    #             subscription_event, contacts, contact
+    #             subscription_event, contacts, contact, deleted_customers
     body: Body
     customer_external_id: str | None = None  # a top-level default for an invoice import's invoices
     customer_uuid: str | None = None  # from an envelope path (/import/customers/{uuid}/invoices)
@@ -127,6 +128,8 @@ def _recognise_plain(body: Body) -> Request:
             customer_uuid=_scalar(body, "customer_uuid"),
             ignored_keys=ignored,
         )
+    if key_set == {"deleted_customers"} and body.kind("deleted_customers") == "array":
+        return Request("deleted_customers", body)
     if "subscription_event" in key_set and body.kind("subscription_event") == "object":
         return Request("subscription_event", body.child("subscription_event"))
     if key_set & {"cancelled_at", "cancellation_dates"} and not key_set & {"type", "amount_in_cents"}:

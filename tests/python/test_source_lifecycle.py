@@ -293,3 +293,29 @@ def test_a_crash_during_resync_leaves_the_previous_data_and_the_next_resync_clea
     ]
     warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
     assert warehouse.query("select mrr_change_in_cents::double from mrr_movements") == [(7000.0,)]
+
+
+def test_a_deleted_customers_request_marks_known_customers_and_rejects_unknown_ones(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert warehouse.cli("sources", "configure", "Stripe", "--include-deleted-customers").returncode == 0
+    requests = deleted_customer_requests("2000-01-01")[:-1]  # the customers, without the deleted_at version
+    deleted_at = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    requests.append(
+        {
+            "deleted_customers": [
+                {"external_id": f"{DOOMED}-c", "deleted_at": deleted_at},
+                {"external_id": "nobody"},
+            ]
+        }
+    )
+    loaded = warehouse.load("Stripe", write_requests(tmp_path / "requests", requests))
+    assert loaded.returncode == 1, loaded.stdout + loaded.stderr
+    assert warehouse.query("select object_type, external_id, field from load_errors") == [
+        ("deleted_customer", "nobody", "deleted_at")
+    ]
+    assert f"{DOOMED}@mail.test".encode() not in file_bytes(warehouse.db_path)
+    assert f"{KEPT}@mail.test".encode() in file_bytes(warehouse.db_path)
+    assert warehouse.query(
+        "select count(*) from raw.objects where object_type = 'cancellation' and data_source_uuid = ?",
+        [data_source_uuid("Stripe")],
+    ) == [(1,)]
