@@ -167,6 +167,7 @@ def add_source_commands(sources_commands: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=run_delete)
     add_configure_command(sources_commands)
     add_resync_command(sources_commands)
+    add_delete_manual_customers_command(sources_commands)
 
 
 @command
@@ -658,3 +659,53 @@ def _strip_personal(value: Any, customer: str) -> Any:
     if isinstance(value, list):
         return [_strip_personal(item, customer) for item in value]
     return value
+
+
+def manual_customers(con: duckdb.DuckDBPyConnection, source: DataSource) -> list[str]:
+    """Customers created one by one (the customer-create request, POST /v1/customers) rather than by an import:
+    the request that landed them is a single customer object."""
+    return [
+        row[0]
+        for row in landing.run(
+            con,
+            """
+            select distinct customer.external_id
+            from raw.objects as customer
+            inner join raw.requests as request
+                on customer.load_id = request.load_id and customer.request_index = request.request_index
+            where
+                customer.data_source_uuid = ? and customer.object_type = 'customer'
+                and json_extract_string(request.body, '$.external_id') = customer.external_id
+                and json_extract(request.body, '$.customers') is null
+            order by 1
+            """,
+            [source.uuid],
+        )
+    ]
+
+
+@command
+def run_delete_manual_customers(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise CommandError(
+            "deleting the manual customers of a data source is irrevocable; add --yes to confirm"
+        )
+    with open_warehouse() as con:
+        source = require_data_source(con, args.data_source)
+        customers = manual_customers(con, source)
+        for customer in customers:
+            delete_customer(con, source, customer)
+    print(f"deleted {len(customers):,} manual customer(s) of {source.name}")
+    if customers:
+        _compact_after_deletion(landing.database_path())
+    return 0
+
+
+def add_delete_manual_customers_command(sources_commands: argparse._SubParsersAction) -> None:
+    command_parser = sources_commands.add_parser(
+        "delete-manual-customers",
+        help="delete the customers created one by one (not imported), with everything of them, irrevocably",
+    )
+    command_parser.add_argument("data_source", metavar="NAME_OR_UUID")
+    command_parser.add_argument("--yes", action="store_true", help="confirm the irrevocable deletion")
+    command_parser.set_defaults(func=run_delete_manual_customers)

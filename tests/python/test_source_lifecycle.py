@@ -319,3 +319,20 @@ def test_a_deleted_customers_request_marks_known_customers_and_rejects_unknown_o
         "select count(*) from raw.objects where object_type = 'cancellation' and data_source_uuid = ?",
         [data_source_uuid("Stripe")],
     ) == [(1,)]
+
+
+def test_delete_manual_customers_removes_the_customers_created_one_by_one(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    imported = requests_for(KEPT)
+    manual = {"external_id": f"{DOOMED}-c", "name": f"{DOOMED} Ltd", "email": f"{DOOMED}@mail.test"}
+    loaded = warehouse.load("Billing", write_requests(tmp_path / "requests", [*imported, manual]))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert DOOMED.encode() in file_bytes(warehouse.db_path)
+
+    result = warehouse.cli("sources", "delete-manual-customers", "Billing", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "deleted 1 manual customer(s)" in result.stdout
+    assert DOOMED.encode() not in file_bytes(warehouse.db_path)
+    assert warehouse.query("select external_id from raw.objects where object_type = 'customer'") == [
+        (f"{KEPT}-c",)
+    ]
