@@ -1,5 +1,6 @@
 {#- One row per custom attribute of a customer: what its source sent, overridden key by key by the newest manual
-    edit (SPEC 8: manual edits survive re-syncs). -#}
+    edit (SPEC 8: manual edits survive re-syncs). A merged customer's attributes join the survivor's; on the same
+    key the survivor's value wins. -#}
 
 with
 
@@ -10,6 +11,10 @@ source_attributes as (
 edits as (
     select * from {{ ref('stg_manual_edits') }}
     where edit_type = 'attribute_set'
+),
+
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
 ),
 
 latest_edits as (
@@ -41,7 +46,7 @@ manual_attributes as (
     from latest_edits
 ),
 
-final as (
+customer_attributes as (
     select
         source_attributes.customer_uuid,
         source_attributes.data_source_uuid,
@@ -74,6 +79,46 @@ final as (
         value_timestamp,
         value_boolean
     from manual_attributes
+),
+
+merged as (
+    select
+        customer_attributes.*,
+        coalesce(survivors.survivor_data_source_uuid, customer_attributes.data_source_uuid)
+            as survivor_data_source_uuid,
+        coalesce(survivors.survivor_customer_external_id, customer_attributes.customer_external_id)
+            as survivor_customer_external_id,
+        row_number() over (
+            partition by
+                coalesce(survivors.survivor_data_source_uuid, customer_attributes.data_source_uuid),
+                coalesce(survivors.survivor_customer_external_id, customer_attributes.customer_external_id),
+                customer_attributes.attribute_key
+            order by survivors.customer_external_id is not null
+        ) as key_rank
+    from customer_attributes
+    left join survivors
+        on
+            customer_attributes.data_source_uuid = survivors.data_source_uuid
+            and customer_attributes.customer_external_id = survivors.customer_external_id
+),
+
+final as (
+    select
+        {{ deterministic_uuid('cus', [
+            'survivor_data_source_uuid', "'customer'", 'survivor_customer_external_id'
+        ]) }} as customer_uuid,
+        survivor_data_source_uuid as data_source_uuid,
+        survivor_customer_external_id as customer_external_id,
+        attribute_key,
+        attribute_type,
+        value_text,
+        attribute_source,
+        value_integer,
+        value_decimal,
+        value_timestamp,
+        value_boolean
+    from merged
+    where key_rank = 1
 )
 
 select * from final

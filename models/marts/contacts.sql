@@ -8,14 +8,22 @@ customers as (
     select * from {{ ref('stg_customers') }}
 ),
 
--- Contacts live on their customer's record; customer and contact come from the same data source (SPEC 7).
+survivors as (
+    select * from {{ ref('int_customer_survivors') }}
+),
+
+-- Contacts live on their customer's record; customer and contact come from the same data source (SPEC 7). A merged
+-- customer's contacts move to the survivor (SPEC 8).
 final as (
     select
         {{ deterministic_uuid('con', ['contacts.data_source_uuid', "'contact'", 'contacts.contact_key']) }}
             as contact_uuid,
-        customers.customer_uuid,
-        contacts.customer_external_id,
-        contacts.data_source_uuid,
+        {{ deterministic_uuid('cus', [
+            'coalesce(survivors.survivor_data_source_uuid, contacts.data_source_uuid)', "'customer'",
+            'coalesce(survivors.survivor_customer_external_id, contacts.customer_external_id)'
+        ]) }} as customer_uuid,
+        coalesce(survivors.survivor_customer_external_id, contacts.customer_external_id) as customer_external_id,
+        coalesce(survivors.survivor_data_source_uuid, contacts.data_source_uuid) as data_source_uuid,
         contacts.first_name,
         contacts.last_name,
         contacts.title,
@@ -28,6 +36,10 @@ final as (
         on
             contacts.data_source_uuid = customers.data_source_uuid
             and contacts.customer_external_id = customers.customer_external_id
+    left join survivors
+        on
+            contacts.data_source_uuid = survivors.data_source_uuid
+            and contacts.customer_external_id = survivors.customer_external_id
 )
 
 select * from final

@@ -13,7 +13,7 @@ tags as (
 ),
 
 contacts as (
-    select * from {{ ref('stg_contacts') }}
+    select * from {{ ref('contacts') }}
 ),
 
 customer_tags as (

@@ -14,7 +14,18 @@ def requests(customer: str, start: str, amount: int) -> list[dict]:
     end = start.replace("-01 ", "-28 ")
     return [
         {
-            "customers": [{"external_id": customer, "name": customer.upper()}],
+            "customers": [
+                {
+                    "external_id": customer,
+                    "name": customer.upper(),
+                    "attributes": {
+                        "custom": [
+                            {"type": "Integer", "key": "seats", "value": amount // 1000},
+                            {"type": "String", "key": f"from_{customer}", "value": customer},
+                        ]
+                    },
+                }
+            ],
             "plans": [{"external_id": "m", "name": "Monthly", "interval_count": 1, "interval_unit": "month"}],
         },
         {
@@ -83,6 +94,10 @@ def test_merge_turns_new_business_into_expansion_across_sources_and_unmerge_rest
         ("m1", 9000.0)
     ]
     assert warehouse.query("select distinct customer_external_id from transactions order by 1") == [("m1",)]
+    # attributes combine on the survivor; on the same key the survivor's value wins
+    assert warehouse.query(
+        "select customer_external_id, attribute_key, value_text from customer_attributes order by attribute_key"
+    ) == [("m1", "from_m1", "m1"), ("m1", "from_m2", "m2"), ("m1", "from_m3", "m3"), ("m1", "seats", "5")]
 
     run(warehouse, "customers", "unmerge", "m2", "--data-source", "Billing")
     assert movements(warehouse) == [

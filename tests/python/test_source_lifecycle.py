@@ -336,3 +336,29 @@ def test_delete_manual_customers_removes_the_customers_created_one_by_one(tmp_pa
     assert warehouse.query("select external_id from raw.objects where object_type = 'customer'") == [
         (f"{KEPT}-c",)
     ]
+
+
+def test_resync_keeps_tags_attributes_and_merges(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    first = write_requests(tmp_path / "first", requests_for(KEPT) + requests_for(DOOMED))
+    assert warehouse.load("Billing", first).returncode == 0
+    for args in (
+        ("customers", "tag", f"{KEPT}-c", "vip", "--data-source", "Billing"),
+        ("customers", "set-attribute", f"{KEPT}-c", "tier", "gold", "--data-source", "Billing"),
+        ("customers", "merge", "--from", f"{DOOMED}-c", "--into", f"{KEPT}-c", "--data-source", "Billing"),
+    ):
+        assert warehouse.cli(*args).returncode == 0
+
+    fresh = requests_for(KEPT) + requests_for(DOOMED)
+    for request in fresh[1::2]:
+        request["invoices"][0]["line_items"][0]["amount_in_cents"] = 6000
+    result = warehouse.cli(
+        "sources", "resync", "Billing", *map(str, write_requests(tmp_path / "fresh", fresh))
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
+    assert warehouse.query("select customer_external_id, tags, mrr_in_cents::double from customers") == [
+        (f"{KEPT}-c", ["vip"], 12000.0)
+    ]
+    assert warehouse.query("select attribute_key, value_text from customer_attributes") == [("tier", "gold")]
