@@ -357,10 +357,7 @@ converted as (
         instants.*,
         subscription_owners.customer_external_id,
         subscription_owners.currency,
-        case
-            when subscription_owners.currency = '{{ var("reporting_currency") }}' then 1.0
-            else exchange_rates.to_reporting_rate
-        end as exchange_rate
+        {{ exchange_rate('subscription_owners.currency', 'exchange_rates.to_reporting_rate') }} as exchange_rate
     from instants
     inner join subscription_owners
         on

@@ -37,10 +37,7 @@ transaction_amounts as (
             else 0
         end as one_time_share,
         -- Cash converts at the transaction date (SPEC 6).
-        case
-            when invoices.currency = '{{ var("reporting_currency") }}' then 1.0
-            else exchange_rates.to_reporting_rate
-        end as exchange_rate
+        {{ exchange_rate('invoices.currency', 'exchange_rates.to_reporting_rate') }} as exchange_rate
     from transactions
     inner join invoices
         on
