@@ -37,12 +37,7 @@ manual_attributes as (
         attribute_type,
         attribute_value as value_text,
         'manual' as attribute_source,
-        case when attribute_type = 'Integer' then try_cast(attribute_value as bigint) end as value_integer,
-        case when attribute_type = 'Decimal' then try_cast(attribute_value as double) end as value_decimal,
-        case
-            when attribute_type = 'Timestamp' then {{ parse_timestamp('attribute_value') }}
-        end as value_timestamp,
-        case when attribute_type = 'Boolean' then try_cast(attribute_value as boolean) end as value_boolean
+        {{ typed_attribute_values('attribute_type', 'attribute_value') }}
     from latest_edits
 ),
 

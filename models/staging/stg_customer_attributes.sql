@@ -26,22 +26,7 @@ final as (
         coalesce({{ json_field('attribute_json', 'type') }}, 'String') as attribute_type,
         {{ json_field('attribute_json', 'value') }} as value_text,
         {{ json_field('attribute_json', 'source') }} as attribute_source,
-        case
-            when {{ json_field('attribute_json', 'type') }} = 'Integer'
-                then try_cast({{ json_field('attribute_json', 'value') }} as bigint)
-        end as value_integer,
-        case
-            when {{ json_field('attribute_json', 'type') }} = 'Decimal'
-                then try_cast({{ json_field('attribute_json', 'value') }} as double)
-        end as value_decimal,
-        case
-            when {{ json_field('attribute_json', 'type') }} = 'Timestamp'
-                then try_cast({{ json_field('attribute_json', 'value') }} as {{ dbt.type_timestamp() }})
-        end as value_timestamp,
-        case
-            when {{ json_field('attribute_json', 'type') }} = 'Boolean'
-                then try_cast({{ json_field('attribute_json', 'value') }} as boolean)
-        end as value_boolean
+        {{ typed_attribute_values(json_field('attribute_json', 'type'), json_field('attribute_json', 'value')) }}
     from elements
 )
 
