@@ -12,7 +12,9 @@ Steps (each announced with its progress; everything lands in --workdir, results 
    intermediate.int_line_items_normalized in the same database (a subprocess): query time, peak RSS; and the
    ratios our time / baseline time, among them the "MRR path" (the models between the baseline's input
    and customer_mrr_monthly, the mart of the baseline's grain)
-5. the environment: date, cores, memory, versions
+5. the increment: the next day's renewal invoices (written from the built warehouse), loaded, then an
+   incremental `dbt build` with the as-of date one day later: objects, wall times, peak RSS
+6. the environment: date, cores, memory, versions
 Peak RSS comes from `/usr/bin/time -v` when it exists, else from polling VmHWM in /proc/<pid>/status; CPU time
 (user + system) and the load average around each step are recorded too, because on a shared machine wall times
 are noisy: `--repeat N` runs `dbt run` and the baseline N times and keeps the fastest. `--step-timeout` ends a
@@ -36,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -377,35 +379,39 @@ def step_dbt(
     env: dict[str, str],
     logs: Path,
     timeout: float | None,
+    *,
+    name: str | None = None,
+    full_refresh: bool = True,
 ) -> dict[str, Any]:
-    target = workdir / f"target_{command}"
+    name = name or f"dbt_{command}"
+    target = workdir / f"target_{name}"
     shutil.rmtree(target, ignore_errors=True)
     cmd = [
         str(bin_dir() / "dbt"),
         command,
-        "--full-refresh",
+        *(["--full-refresh"] if full_refresh else []),
         *extra,
         "--vars",
         json.dumps({"as_of_date": as_of}),
         "--target-path",
         str(target),
         "--log-path",
-        str(logs / f"dbt_{command}"),
+        str(logs / name),
     ]
-    say(f"dbt {command}: $ " + " ".join(cmd))
+    say(f"{name}: $ " + " ".join(cmd))
 
     def echo(line: str) -> bool:
         return any(
             k in line for k in (" ERROR ", " FAIL ", "Finished running", "Done. PASS", "Compilation Error")
         )
 
-    m = run_measured(cmd, env, logs / f"dbt_{command}.log", echo=echo, timeout=timeout)
+    m = run_measured(cmd, env, logs / f"{name}.log", echo=echo, timeout=timeout)
     result: dict[str, Any] = {
         **measured_fields(cmd, m),
         **read_run_results(target),
     }
     say(
-        f"dbt {command}: exit {m.returncode}, {m.wall_seconds:.1f} s wall "
+        f"{name}: exit {m.returncode}, {m.wall_seconds:.1f} s wall "
         f"(dbt elapsed {result.get('dbt_elapsed_seconds', '?')} s), peak RSS {m.peak_rss_mb} MB, "
         f"CPU {m.cpu_seconds} s, load average {m.load_average}; "
         f"seconds by layer {result.get('seconds_by_layer')}"
@@ -413,6 +419,108 @@ def step_dbt(
     for row in result.get("slowest", []):
         say(f"  {row['execution_time']:8.2f} s  {row['unique_id']}")
     return result
+
+
+# The next day's invoices: every subscription whose latest line's service period ends that day renews for one
+# more period of the same length at the same price, invoiced and paid that day.
+RENEWALS_SQL = """
+with latest_lines as (
+    select
+        invoices.customer_external_id,
+        invoices.currency,
+        lines.subscription_external_id,
+        lines.plan_external_id,
+        lines.amount_in_cents,
+        lines.quantity,
+        lines.service_period_start_at,
+        lines.service_period_end_at,
+        row_number() over (
+            partition by lines.data_source_uuid, lines.subscription_external_id
+            order by lines.service_period_start_at desc, lines.object_seq desc
+        ) as line_rank
+    from staging.stg_line_items as lines
+    inner join staging.stg_invoices as invoices
+        on lines.data_source_uuid = invoices.data_source_uuid
+        and lines.invoice_external_id = invoices.invoice_external_id
+    where lines.line_item_type = 'subscription' and lines.subscription_external_id is not null
+)
+select
+    customer_external_id,
+    currency,
+    subscription_external_id,
+    plan_external_id,
+    amount_in_cents,
+    quantity,
+    strftime(service_period_end_at, '%Y-%m-%d %H:%M:%S') as start_text,
+    strftime(service_period_end_at + (service_period_end_at - service_period_start_at), '%Y-%m-%d %H:%M:%S')
+        as end_text
+from latest_lines
+where line_rank = 1 and cast(service_period_end_at as date) = ?
+order by subscription_external_id
+"""
+
+
+def write_increment(db: Path, day: str, path: Path) -> int:
+    """One bulk request with the renewals of `day` (see RENEWALS_SQL); the number of objects in it."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        renewals = con.execute(RENEWALS_SQL, [day]).fetchall()
+    at = f"{day} 00:00:00"
+    invoices = [
+        {
+            "external_id": f"{subscription}-renewal-{day}",
+            "customer_external_id": customer,
+            "date": at,
+            "currency": currency,
+            "line_items": [
+                {
+                    "type": "subscription",
+                    "subscription_external_id": subscription,
+                    "plan_external_id": plan,
+                    "service_period_start": start,
+                    "service_period_end": end,
+                    "amount_in_cents": amount,
+                    "quantity": quantity,
+                }
+            ],
+            "transactions": [{"type": "payment", "result": "successful", "date": at}],
+        }
+        for customer, currency, subscription, plan, amount, quantity, start, end in renewals
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"invoices": invoices}))
+    return 3 * len(invoices)
+
+
+def step_increment(
+    db: Path, as_of: str, workdir: Path, env: dict[str, str], logs: Path, timeout: float | None
+) -> dict[str, Any]:
+    """Append the next day's invoices to the built warehouse, load them and run an incremental `dbt build` with
+    the as-of date one day later (what a nightly job does)."""
+    day = (datetime.fromisoformat(as_of) + timedelta(days=1)).strftime("%Y-%m-%d")
+    path = workdir / "increment" / f"{day}.json"
+    objects = write_increment(db, day, path)
+    say(f"increment: {objects:,} objects (renewals invoiced on {day}) -> {path}")
+    cmd = [str(bin_dir() / "mrr-warehouse"), "load", "--data-source", DATA_SOURCE, str(path)]
+    load = run_measured(cmd, env, logs / "increment_load.log", echo=lambda line: True, timeout=timeout)
+    say(f"increment load: exit {load.returncode}, {load.wall_seconds:.1f} s, peak RSS {load.peak_rss_mb} MB")
+    build = step_dbt(
+        "build",
+        ["--exclude-resource-type", "unit_test"],
+        day,
+        workdir,
+        env,
+        logs,
+        timeout,
+        name="dbt_build_increment",
+        full_refresh=False,
+    )
+    return {
+        "day": day,
+        "objects": objects,
+        "load": measured_fields(cmd, load),
+        "dbt_build": build,
+        "load_plus_build_seconds": round(load.wall_seconds + build["wall_seconds"], 1),
+    }
 
 
 def step_baseline(
@@ -590,6 +698,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         results.get("baseline") or {},
     )
     env, ratios = results["environment"], results["ratios"]
+    increment = results.get("increment") or {}
+    inc_build = increment.get("dbt_build") or {}
     models_layers = run.get("seconds_by_layer") or {}
     rows: list[tuple[str, Any, str]] = [
         ("data", f"{gen['customers']:,} customers x {gen['months']} months", ""),
@@ -634,6 +744,11 @@ def markdown_table(results: dict[str, Any]) -> str:
         ),
         ("ratio: dbt run CPU / baseline query CPU", ratios.get("dbt_run_cpu_vs_baseline_cpu"), "x"),
         ("load + dbt build wall time", ratios.get("load_plus_build_seconds"), "s"),
+        ("increment: next day's invoices", f"{increment.get('objects', 0):,}", "objects"),
+        ("increment: load wall time", (increment.get("load") or {}).get("wall_seconds"), "s"),
+        ("increment: incremental dbt build wall time", inc_build.get("wall_seconds"), "s"),
+        ("increment: incremental dbt build peak RSS", inc_build.get("peak_rss_mb"), "MB"),
+        ("increment: load + incremental build", increment.get("load_plus_build_seconds"), "s"),
         (
             "machine",
             f"{env['nproc']} cores, {env['memory_gb']} GB, duckdb {env['duckdb']}, dbt {env['dbt_core']}",
@@ -736,6 +851,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query_seconds",
     )
     say(f"ours last month: {results['ours']}")
+    results["increment"] = step_increment(db, as_of, workdir, env, logs, timeout)
 
     run, build, base = results["dbt_run"], results["dbt_build"], results["baseline"]
     layers = run.get("seconds_by_layer") or {}
@@ -774,6 +890,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("dbt build", build),
             ("dbt run", run),
             ("baseline", base),
+            ("increment load", results["increment"]["load"]),
+            ("incremental dbt build", results["increment"]["dbt_build"]),
         )
         if step is not None and step.get("exit_code") not in (0, 1 if name == "load" else 0)
     ]

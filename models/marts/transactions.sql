@@ -60,7 +60,7 @@ transaction_amounts as (
 
 final as (
     select
-        {{ deterministic_uuid('tr', ['data_source_uuid', "'transaction'", 'transaction_key']) }} as transaction_uuid,
+        transaction_uuid,
         transaction_external_id,
         data_source_uuid,
         {{ deterministic_uuid('cus', ['customer_data_source_uuid', "'customer'", 'customer_external_id']) }}

@@ -1,8 +1,21 @@
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ prune_replaced_objects('invoice') }}",
+) }}
+{%- set fields = ['customer_external_id', 'currency', 'date', 'due_date'] %}
+
 with
 
--- Invoices are immutable (the loader rejects a changed one); the first version is the invoice.
 objects as (
-    {{ current_objects('invoice', keep='first') }}
+    {{ immutable_objects('invoice') }}
+),
+
+parsed as (
+    select
+        *,
+        {{ json_record('body', fields) }} as body_fields
+    from objects
 ),
 
 final as (
@@ -10,13 +23,14 @@ final as (
         {{ deterministic_uuid('inv', ['data_source_uuid', "'invoice'", 'external_id']) }} as invoice_uuid,
         data_source_uuid,
         external_id as invoice_external_id,
-        {{ json_field('body', 'customer_external_id') }} as customer_external_id,
-        upper({{ json_field('body', 'currency') }}) as currency,
-        {{ parse_timestamp(json_field('body', 'date')) }} as invoiced_at,
-        {{ parse_timestamp(json_field('body', 'due_date')) }} as due_at,
+        {{ json_record_field('body_fields', 'customer_external_id') }} as customer_external_id,
+        upper({{ json_record_field('body_fields', 'currency') }}) as currency,
+        {{ parse_timestamp(json_record_field('body_fields', 'date')) }} as invoiced_at,
+        {{ parse_timestamp(json_record_field('body_fields', 'due_date')) }} as due_at,
         load_id,
-        object_seq
-    from objects
+        object_seq,
+        content_hash
+    from parsed
 )
 
 select * from final
