@@ -34,8 +34,9 @@
 {%- endmacro %}
 
 {#- Pre-hook of the incremental staging models: drop the rows whose landed object is gone (a data source or a
-    customer deleted) or changed in place (a re-sync moves objects to the data source's uuid, an anonymisation
-    rewrites bodies); the model then parses them again if they are still there. -#}
+    customer deleted, a re-sync) or moved to another data source. object_seq names one landed version: nothing
+    rewrites the body of an invoice, line item or transaction in place (anonymisation touches customers and
+    contacts, whose staging models are views); whatever does so must give the row a new object_seq. -#}
 {% macro prune_replaced_objects(object_type) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as parsed
@@ -46,7 +47,6 @@
                 objects.object_type = '{{ object_type }}'
                 and objects.object_seq = parsed.object_seq
                 and objects.data_source_uuid = parsed.data_source_uuid
-                and objects.content_hash = parsed.content_hash
         )
     {%- endif -%}
 {%- endmacro %}

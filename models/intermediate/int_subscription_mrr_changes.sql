@@ -36,7 +36,9 @@ subscription_owners as (
         data_source_uuid,
         subscription_external_id,
         customer_external_id,
-        currency
+        currency,
+        -- The window functions below sort by this integer instead of two strings.
+        row_number() over () as subscription_key
     from (
         select
             data_source_uuid,
@@ -264,9 +266,13 @@ changes as (
     from auto_churns
 ),
 
--- Nothing is reported after the as-of date; cancellations of subscriptions without lines change nothing.
+-- Nothing is reported after the as-of date; cancellations of subscriptions without lines change nothing. The
+-- timeline below runs on narrow rows (key, instant, kind, amounts); the rest of each change joins back at the end.
 reportable_changes as (
-    select changes.*
+    select
+        changes.*,
+        subscription_owners.subscription_key,
+        row_number() over () as change_id
     from changes
     inner join subscription_owners
         on
@@ -277,14 +283,20 @@ reportable_changes as (
 
 epochs as (
     select
-        *,
+        change_id,
+        subscription_key,
+        changed_at,
+        change_rank,
+        change_kind,
+        reset_mrr_in_cents,
+        added_mrr_in_cents,
         sum(case when change_kind = 'addition' then 0 else 1 end) over (
-            partition by data_source_uuid, subscription_external_id
+            partition by subscription_key
             order by changed_at, change_rank
             rows between unbounded preceding and current row
         ) as epoch_number,
         sum(case when change_kind = 'cancellation' then 1 else 0 end) over (
-            partition by data_source_uuid, subscription_external_id
+            partition by subscription_key
             order by changed_at, change_rank
             rows between unbounded preceding and current row
         ) as cancellation_number
@@ -298,21 +310,21 @@ valued as (
         case
             when max(case when change_kind = 'cancellation' then 1 else 0 end)
                     over (
-                        partition by data_source_uuid, subscription_external_id, epoch_number
+                        partition by subscription_key, epoch_number
                     )
                 = 1 then cast(0 as {{ type_mrr() }})
             else
                 coalesce(max(reset_mrr_in_cents) over (
-                    partition by data_source_uuid, subscription_external_id, epoch_number
+                    partition by subscription_key, epoch_number
                 ), 0)
                 + sum(added_mrr_in_cents) over (
-                    partition by data_source_uuid, subscription_external_id, epoch_number
+                    partition by subscription_key, epoch_number
                     order by changed_at, change_rank
                     rows between unbounded preceding and current row
                 )
         end as mrr_in_cents,
         max(case when change_kind = 'cancellation' then 1 else 0 end) over (
-            partition by data_source_uuid, subscription_external_id, epoch_number
+            partition by subscription_key, epoch_number
         ) = 1 as is_cancelled_epoch
     from epochs
 ),
@@ -324,12 +336,12 @@ activity as (
         *,
         not is_cancelled_epoch
         and max(case when mrr_in_cents > 0 then 1 else 0 end) over (
-            partition by data_source_uuid, subscription_external_id, cancellation_number
+            partition by subscription_key, cancellation_number
             order by changed_at, change_rank
             rows between unbounded preceding and current row
         ) = 1 as is_active,
         row_number() over (
-            partition by data_source_uuid, subscription_external_id, changed_at
+            partition by subscription_key, changed_at
             order by change_rank desc
         ) as instant_rank
     from valued
@@ -338,13 +350,14 @@ activity as (
 -- Several changes at one instant are one change: the state after the last of them.
 instants as (
     select
-        *,
-        lag(mrr_in_cents) over (
-            partition by data_source_uuid, subscription_external_id order by changed_at
-        ) as previous_mrr_in_cents,
-        lag(is_active) over (
-            partition by data_source_uuid, subscription_external_id order by changed_at
-        ) as was_active
+        change_id,
+        subscription_key,
+        changed_at,
+        change_kind,
+        mrr_in_cents,
+        is_active,
+        lag(mrr_in_cents) over (partition by subscription_key order by changed_at) as previous_mrr_in_cents,
+        lag(is_active) over (partition by subscription_key order by changed_at) as was_active
     from activity
     where instant_rank = 1
 ),
@@ -355,14 +368,10 @@ instants as (
 converted as (
     select
         instants.*,
-        subscription_owners.customer_external_id,
-        subscription_owners.currency,
         {{ exchange_rate('subscription_owners.currency', 'exchange_rates.to_reporting_rate') }} as exchange_rate
     from instants
     inner join subscription_owners
-        on
-            instants.data_source_uuid = subscription_owners.data_source_uuid
-            and instants.subscription_external_id = subscription_owners.subscription_external_id
+        on instants.subscription_key = subscription_owners.subscription_key
     left join exchange_rates
         on
             subscription_owners.currency = exchange_rates.currency
@@ -376,44 +385,48 @@ converted as (
 revalued as (
     select
         *,
-        lag(exchange_rate) over (
-            partition by data_source_uuid, subscription_external_id order by changed_at
-        ) as previous_exchange_rate
+        lag(exchange_rate) over (partition by subscription_key order by changed_at) as previous_exchange_rate
     from converted
 ),
 
 reported as (
     select
-        data_source_uuid,
-        customer_external_id,
-        subscription_external_id,
-        changed_at,
-        event_order,
-        change_kind,
-        cause_type,
-        cause_invoice_external_id,
-        cause_object_key,
-        load_id,
-        is_active,
-        coalesce(was_active, false) as was_active,
-        currency,
-        exchange_rate,
-        coalesce(previous_mrr_in_cents, 0) as native_mrr_before_in_cents,
-        mrr_in_cents as native_mrr_after_in_cents,
+        changes.data_source_uuid,
+        subscription_owners.customer_external_id,
+        changes.subscription_external_id,
+        changes.changed_at,
+        changes.event_order,
+        changes.change_kind,
+        changes.cause_type,
+        changes.cause_invoice_external_id,
+        changes.cause_object_key,
+        changes.load_id,
+        revalued.is_active,
+        coalesce(revalued.was_active, false) as was_active,
+        subscription_owners.currency,
+        revalued.exchange_rate,
+        coalesce(revalued.previous_mrr_in_cents, 0) as native_mrr_before_in_cents,
+        revalued.mrr_in_cents as native_mrr_after_in_cents,
         cast(
-            coalesce(previous_mrr_in_cents, 0) * coalesce(previous_exchange_rate, exchange_rate)
+            coalesce(revalued.previous_mrr_in_cents, 0)
+            * coalesce(revalued.previous_exchange_rate, revalued.exchange_rate)
             as {{ type_mrr() }}
         ) as mrr_before_in_cents,
-        cast(mrr_in_cents * exchange_rate as {{ type_mrr() }}) as mrr_after_in_cents,
+        cast(revalued.mrr_in_cents * revalued.exchange_rate as {{ type_mrr() }}) as mrr_after_in_cents,
         cast(
-            (mrr_in_cents - coalesce(previous_mrr_in_cents, 0)) * exchange_rate as {{ type_mrr() }}
+            (revalued.mrr_in_cents - coalesce(revalued.previous_mrr_in_cents, 0)) * revalued.exchange_rate
+            as {{ type_mrr() }}
         ) as mrr_change_in_cents
     from revalued
+    inner join reportable_changes as changes
+        on revalued.change_id = changes.change_id
+    inner join subscription_owners
+        on revalued.subscription_key = subscription_owners.subscription_key
     where
-        mrr_in_cents <> coalesce(previous_mrr_in_cents, 0)
-        or is_active <> coalesce(was_active, false)
-        or exchange_rate <> previous_exchange_rate
-        or exchange_rate is null
+        revalued.mrr_in_cents <> coalesce(revalued.previous_mrr_in_cents, 0)
+        or revalued.is_active <> coalesce(revalued.was_active, false)
+        or revalued.exchange_rate <> revalued.previous_exchange_rate
+        or revalued.exchange_rate is null
 ),
 
 final as (

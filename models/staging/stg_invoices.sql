@@ -28,8 +28,7 @@ final as (
         {{ parse_timestamp(json_record_field('body_fields', 'date')) }} as invoiced_at,
         {{ parse_timestamp(json_record_field('body_fields', 'due_date')) }} as due_at,
         load_id,
-        object_seq,
-        content_hash
+        object_seq
     from parsed
 )
 

@@ -50,8 +50,7 @@ final as (
         cast({{ json_record_field('body_fields', 'event_order') }} as bigint) as event_order,
         position as line_item_position,
         load_id,
-        object_seq,
-        content_hash
+        object_seq
     from parsed
 )
 

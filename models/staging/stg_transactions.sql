@@ -30,8 +30,7 @@ final as (
         {{ parse_timestamp(json_record_field('body_fields', 'date')) }} as transacted_at,
         cast({{ json_record_field('body_fields', 'amount_in_cents') }} as bigint) as amount_in_cents,
         load_id,
-        object_seq,
-        content_hash
+        object_seq
     from parsed
 )
 

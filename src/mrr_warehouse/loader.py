@@ -405,7 +405,8 @@ class FileLoad:
         ):
             self.subscriptions[0].add(subscription)
             self.subscriptions[1][self._subscription_uuid(subscription)] = subscription
-        self._ensure_data_source()
+        if not self.data_source_ensured:  # checked here: a method call per accepted object adds up
+            self._ensure_data_source()
         self.writer.add(
             item.object_type,
             item.key or "",
@@ -732,11 +733,15 @@ class FileLoad:
         customer = _string(normalised.get("customer_external_id"))
         nested_lines = obj.get("line_items") if isinstance(obj.get("line_items"), list) else []
         nested_transactions = obj.get("transactions") if isinstance(obj.get("transactions"), list) else []
-        # Hash: the invoice with its line items, without transactions. Body: without either.
+        # Hash: the invoice with its line items, without transactions. Body: without either (the same JSON
+        # when there are no nested line items: serialised once).
         normalised.pop("transactions", None)
-        invoice.content_hash = sha256_hex(canonical_json(normalised))
-        normalised.pop("line_items", None)
-        invoice.body = canonical_json(normalised).decode()
+        hashed = canonical_json(normalised)
+        invoice.content_hash = sha256_hex(hashed)
+        if "line_items" in normalised:
+            del normalised["line_items"]
+            hashed = canonical_json(normalised)
+        invoice.body = hashed.decode()
         context = f"invoice {invoice.key}" if invoice.key else f"invoice #{position}"
         lines = [
             self._prepare_line_item(index, line, invoice.key, context)

@@ -124,6 +124,7 @@ _SCALAR = re.compile(rb"-?[0-9][0-9eE.+\-]*|true|false|null")
 _FLAT_OBJECT = re.compile(rb"\{[^{}]*\}")
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _OPENERS = frozenset(b"[{")
+_WHITESPACE = frozenset((b" ", b"\t", b"\n", b"\r"))
 
 
 class LazyBody:
@@ -187,17 +188,25 @@ class LazyBody:
         position = self._skip(position + 1)
         if buffer[position : position + 1] == b"]":
             return spans, position + 1
+        append = spans.append
         while True:
             end = value_end(buffer, position)
-            spans.append(position)
-            spans.append(end)
-            position = self._skip(end)
-            separator = buffer[position : position + 1]
+            append(position)
+            append(end)
+            # Compact JSON has no whitespace around the separator: look before running the whitespace regex
+            # (twice per element otherwise).
+            position = end
+            separator = buffer[end : end + 1]
+            if separator != b"," and separator != b"]":
+                position = self._skip(end)
+                separator = buffer[position : position + 1]
             if separator == b"]":
                 return spans, position + 1
             if separator != b",":
                 raise self._error(position, "expected ',' or ']'")
-            position = self._skip(position + 1)
+            position += 1
+            if buffer[position : position + 1] in _WHITESPACE:
+                position = self._skip(position)
 
     # reading --------------------------------------------------------------------------------------------------
 

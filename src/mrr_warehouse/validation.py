@@ -79,9 +79,35 @@ _TIMESTAMP = re.compile(
 TIMESTAMP_FORMATS = "YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 such as 2024-01-31T12:00:00Z"
 
 
+def _is_plain_timestamp(text: str) -> bool:
+    """`YYYY-MM-DD`, or `YYYY-MM-DD[ T]HH:MM:SS` with an optional `Z`, in ASCII: the shapes where
+    datetime.fromisoformat accepts exactly what _TIMESTAMP accepts (ASCII digits in the digit places, the
+    same range checks) and reads the same values, so it can stand in for the regex."""
+    size = len(text)
+    if size == 10:
+        return text[4] == "-" and text[7] == "-" and text.isascii()
+    if size == 19 or (size == 20 and text[19] == "Z"):
+        return (
+            text[4] == "-"
+            and text[7] == "-"
+            and text[10] in " T"
+            and text[13] == ":"
+            and text[16] == ":"
+            and text.isascii()
+        )
+    return False
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def parse_timestamp(text: str) -> datetime | None:
     """An aware UTC datetime, or None when the text is not an accepted timestamp (a date means 00:00 UTC)."""
+    # Fast path for the common shapes: fromisoformat is ~20x cheaper than the regex and int() conversions.
+    # Anything it refuses (or any other shape) takes the general path below, which decides.
+    if _is_plain_timestamp(text):
+        try:
+            return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
         return None
@@ -216,16 +242,49 @@ def _array(value: Any) -> str | None:
     return None if isinstance(value, list) else f"must be an array, got {_json_type(value)} {_show(value)}"
 
 
-def _enum(*choices: str) -> Checker:
-    allowed = frozenset(choices)
-    listed = " | ".join(choices)
+class _Enum:
+    """Checker for a string out of a fixed set (a class, so that the fast path can read `allowed`)."""
 
-    def check(value: Any) -> str | None:
-        if isinstance(value, str) and value in allowed:
+    __slots__ = ("allowed", "listed")
+
+    def __init__(self, *choices: str) -> None:
+        self.allowed = frozenset(choices)
+        self.listed = " | ".join(choices)
+
+    def __call__(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in self.allowed:
             return None
-        return f"must be one of {listed}, got {_show(value)}"
+        return f"must be one of {self.listed}, got {_show(value)}"
 
-    return check
+
+def _enum(*choices: str) -> Checker:
+    return _Enum(*choices)
+
+
+# The fast path of check_fields: per checker, a cheap test that implies the checker would return None (and
+# nothing else: when it fails, the checker itself runs and decides). A type here means "exactly this type"
+# (exact, so bool never passes for int); the other kinds are tested inline in _fields_ok.
+_IDENTIFIER, _TIMESTAMP_KIND, _POSITIVE, _NON_NEGATIVE, _TEXT, _CURRENCY = range(6)
+FastKind = type | int | frozenset[str]
+_FAST_KINDS: dict[Checker, FastKind] = {
+    _string: str,
+    _integer: int,
+    _boolean: bool,
+    _object: dict,
+    _array: list,
+    _identifier: _IDENTIFIER,
+    _timestamp: _TIMESTAMP_KIND,
+    _positive_integer: _POSITIVE,
+    _non_negative_integer: _NON_NEGATIVE,
+    _text: _TEXT,
+    _currency: _CURRENCY,
+}
+
+
+def _fast_kind(check: Checker) -> FastKind | None:
+    if isinstance(check, _Enum):
+        return check.allowed
+    return _FAST_KINDS.get(check)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -246,9 +305,11 @@ class Schema:
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     required: tuple[str, ...] = field(init=False, repr=False, compare=False)
     order: dict[str, int] = field(init=False, repr=False, compare=False)
+    fast: dict[str, FastKind | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {item.name: item for item in self.fields})
+        object.__setattr__(self, "fast", {item.name: _fast_kind(item.check) for item in self.fields})
         object.__setattr__(self, "order", {item.name: index for index, item in enumerate(self.fields)})
         object.__setattr__(self, "required", tuple(item.name for item in self.fields if item.required))
 
@@ -439,7 +500,48 @@ SCHEMAS: dict[str, Schema] = {
 Issue = tuple[str, str]
 
 
+def _fields_ok(schema: Schema, obj: dict[str, Any]) -> bool:
+    """True when check_fields would find nothing: the common case, decided without calling a checker per
+    field or building lists. False means "maybe not": check_fields then runs every checker."""
+    for name in schema.required:
+        if obj.get(name) is None:
+            return False
+    fast = schema.fast
+    for name, value in obj.items():
+        if value is None or name not in fast:
+            continue  # null means absent; unknown fields are kept as sent
+        kind = fast[name]
+        cls = type(value)
+        if cls is kind:
+            continue
+        if kind is _IDENTIFIER:
+            if cls is str and value.strip():
+                continue
+        elif kind is _TIMESTAMP_KIND:
+            if cls is str and parse_timestamp(value) is not None:
+                continue
+        elif type(kind) is frozenset:
+            if cls is str and value in kind:
+                continue
+        elif kind is _POSITIVE:
+            if cls is int and value > 0:
+                continue
+        elif kind is _NON_NEGATIVE:
+            if cls is int and value >= 0:
+                continue
+        elif kind is _TEXT:
+            if cls is str or cls is int or cls is float:
+                continue
+        elif kind is _CURRENCY:
+            if cls is str and value.upper() in _CURRENCIES:
+                continue
+        return False
+    return True
+
+
 def check_fields(schema: Schema, obj: dict[str, Any]) -> list[Issue]:
+    if _fields_ok(schema, obj):
+        return []
     issues: list[Issue] = [(name, "is required") for name in schema.required if obj.get(name) is None]
     by_name = schema.by_name
     for name, value in obj.items():
