@@ -17,8 +17,8 @@
 
 {#- The landed objects of an immutable type (invoices, line items, transactions): the loader lands an identity
     once and rejects a changed one, so every row is current. Their staging models are incremental tables: an
-    incremental run parses only the objects not parsed before, after prune_replaced_objects has removed those
-    that are gone or were rewritten since (see docs/decisions.md D29). -#}
+    incremental run parses only the objects not parsed before, after prune_replaced_objects has removed the rows
+    of those that are gone since (see docs/decisions.md D29). -#}
 {% macro immutable_objects(object_type) -%}
     select *
     from {{ source('raw', 'objects') }} as objects
