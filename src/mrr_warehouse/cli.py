@@ -47,12 +47,6 @@ def run_load(args: argparse.Namespace) -> int:
             source = sources.resolve(con, args.data_source)
         except sources.UnknownDataSource as exc:
             return _fail(str(exc))
-        # DuckDB rewrites the last, partly filled row group of a table at every checkpoint. raw.requests keeps
-        # every request verbatim in few rows, so that group holds all request bodies and each checkpoint
-        # rewrote them all: half the time of a 100-file load at 1M customers, growing with every file.
-        # Checkpointing every GB of WAL instead of every 16 MB (DuckDB's default: after each file) does that
-        # rewrite a few times per load instead of once per file.
-        landing.run(con, "set checkpoint_threshold = '1GB'")
         for path in files:
             result = FileLoad(con, path, source, strict=args.strict, say=_say, note=_note).run()
             _say(result.summary())

@@ -405,8 +405,7 @@ class FileLoad:
         ):
             self.subscriptions[0].add(subscription)
             self.subscriptions[1][self._subscription_uuid(subscription)] = subscription
-        if not self.data_source_ensured:  # checked here: a method call per accepted object adds up
-            self._ensure_data_source()
+        self._ensure_data_source()
         self.writer.add(
             item.object_type,
             item.key or "",

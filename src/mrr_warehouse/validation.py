@@ -257,10 +257,6 @@ class _Enum:
         return f"must be one of {self.listed}, got {_show(value)}"
 
 
-def _enum(*choices: str) -> Checker:
-    return _Enum(*choices)
-
-
 # The fast path of check_fields: per checker, a cheap test that implies the checker would return None (and
 # nothing else: when it fails, the checker itself runs and decides). A type here means "exactly this type"
 # (exact, so bool never passes for int); the other kinds are tested inline in _fields_ok.
@@ -361,7 +357,7 @@ PLAN = Schema(
     (
         Field("name", _string, required=True),
         Field("interval_count", _positive_integer, required=True),
-        Field("interval_unit", _enum(*INTERVAL_UNITS), required=True),
+        Field("interval_unit", _Enum(*INTERVAL_UNITS), required=True),
         Field("external_id", _identifier),
         Field("data_source_uuid", _string),
     ),
@@ -385,7 +381,7 @@ INVOICE = Schema(
 LINE_ITEM = Schema(
     "line_item",
     (
-        Field("type", _enum(*LINE_ITEM_TYPES), required=True),
+        Field("type", _Enum(*LINE_ITEM_TYPES), required=True),
         Field("amount_in_cents", _integer, required=True),
         Field("subscription_external_id", _identifier),
         Field("plan_external_id", _identifier),
@@ -398,7 +394,7 @@ LINE_ITEM = Schema(
         Field("tax_amount_in_cents", _integer),
         Field("transaction_fees_in_cents", _integer),
         Field("prorated", _boolean),
-        Field("proration_type", _enum(*PRORATION_TYPES)),
+        Field("proration_type", _Enum(*PRORATION_TYPES)),
         Field("cancelled_at", _timestamp),
         Field("subscription_set_external_id", _identifier),
         Field("event_order", _integer),
@@ -411,8 +407,8 @@ LINE_ITEM = Schema(
 TRANSACTION = Schema(
     "transaction",
     (
-        Field("type", _enum(*TRANSACTION_TYPES), required=True),
-        Field("result", _enum(*TRANSACTION_RESULTS), required=True),
+        Field("type", _Enum(*TRANSACTION_TYPES), required=True),
+        Field("result", _Enum(*TRANSACTION_RESULTS), required=True),
         Field("date", _timestamp, required=True),
         Field("external_id", _identifier),
         Field("amount_in_cents", _non_negative_integer),
@@ -425,7 +421,7 @@ SUBSCRIPTION_EVENT = Schema(
     (
         Field("external_id", _identifier, required=True),
         Field("customer_external_id", _identifier, required=True),
-        Field("event_type", _enum(*SUBSCRIPTION_EVENT_TYPES), required=True),
+        Field("event_type", _Enum(*SUBSCRIPTION_EVENT_TYPES), required=True),
         Field("event_date", _timestamp, required=True),
         Field("effective_date", _timestamp, required=True),
         Field("subscription_external_id", _identifier),
@@ -624,7 +620,7 @@ def _customer_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
     if not isinstance(custom, list):
         issues.append(("attributes.custom", f"must be an array, got {_json_type(custom)}"))
         return
-    check_type = _enum(*CUSTOM_ATTRIBUTE_TYPES)
+    check_type = _Enum(*CUSTOM_ATTRIBUTE_TYPES)
     for index, item in enumerate(custom):
         name = f"attributes.custom[{index}]"
         if not isinstance(item, dict):
