@@ -1,8 +1,8 @@
 {#- The as-of date (var as_of_date, default today) and the exclusive upper bound of what is reported:
     nothing at or after the start of the following day appears in any mart. -#}
 {% macro as_of_date() -%}
-    {%- if var('as_of_date', none) -%}
-        cast('{{ var("as_of_date") }}' as date)
+    {%- if project_var('as_of_date') -%}
+        cast('{{ project_var("as_of_date") }}' as date)
     {%- else -%}
         current_date
     {%- endif -%}

@@ -3,7 +3,7 @@
     published on or before the date; tests/dbt/assert_exchange_rates_exist.sql fails the build then). -#}
 {% macro exchange_rate(currency, daily_rate) -%}
     case
-        when {{ currency }} = '{{ var("reporting_currency") }}' then 1.0
+        when {{ currency }} = '{{ project_var('reporting_currency') }}' then 1.0
         else {{ daily_rate }}
     end
 {%- endmacro %}

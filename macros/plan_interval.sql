@@ -3,7 +3,7 @@
     case {{ interval_unit }}
         when 'month' then cast({{ interval_count }} as double)
         when 'year' then 12.0 * {{ interval_count }}
-        when 'day' then {{ interval_count }} / cast({{ var('days_per_month') }} as double)
+        when 'day' then {{ interval_count }} / cast({{ project_var('days_per_month') }} as double)
     end
 {%- endmacro %}
 

@@ -1,7 +1,7 @@
 {#- Every MRR change of a customer's subscriptions in customer order, with the customer's MRR and number of
     active subscriptions before and after it, and its movement type (SPEC 4). Changes of the active state
     alone (a free subscription starting or ending) carry no movement but count for churn. -#}
-{%- set grouping_seconds = var('smart_grouping_minutes') * 60 -%}
+{%- set grouping_seconds = project_var('smart_grouping_minutes') * 60 -%}
 
 with
 
@@ -95,13 +95,13 @@ classified as (
                         when not had_mrr_before then 'new_business'
                         when
                             active_subscriptions_after - active_subscriptions_change = 0
-                        {% if var('free_downgrade_is_churn') %}or true{% endif %}
+                        {% if project_var('free_downgrade_is_churn') %}or true{% endif %}
                             then 'reactivation'
                         else 'expansion'
                     end
             when
                 customer_mrr_after_in_cents = 0 and mrr_change_in_cents < 0
-                and (active_subscriptions_after = 0 {% if var('free_downgrade_is_churn') %}or true{% endif %})
+                and (active_subscriptions_after = 0 {% if project_var('free_downgrade_is_churn') %}or true{% endif %})
                 then 'churn'
             when mrr_change_in_cents > 0 then 'expansion'
             else 'contraction'

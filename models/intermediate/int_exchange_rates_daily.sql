@@ -1,6 +1,8 @@
 {#- One row per currency per calendar day, from its first published rate to the as-of date: the rate published
     that day or, on a weekend or holiday, the latest one published before it (SPEC 6). A daily grain lets every
     conversion be an equi-join on (currency, date), which scales where a range join would not. -#}
+{#- The seed is loaded by now, also on a first build that the on-run-start check could not cover. -#}
+{%- if execute -%}{%- do _check_reporting_currency_has_rates() -%}{%- endif -%}
 
 with
 
@@ -22,7 +24,7 @@ currencies_in_use as (
     union
     select currency from subscription_events
     union
-    select '{{ var("reporting_currency") }}' as currency
+    select '{{ project_var('reporting_currency') }}' as currency
 ),
 
 publication_ranges as (
@@ -60,7 +62,7 @@ final as (
     inner join daily as reporting
         on
             daily.rate_date = reporting.rate_date
-            and reporting.currency = '{{ var("reporting_currency") }}'
+            and reporting.currency = '{{ project_var('reporting_currency') }}'
 )
 
 select * from final

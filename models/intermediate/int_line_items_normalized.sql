@@ -41,7 +41,7 @@ subscription_lines as (
         -- The discount is already taken off amount_in_cents; it is reported, never subtracted again (SPEC 3.1).
         line_items.amount_in_cents
         - line_items.tax_amount_in_cents
-        {% if var('deduct_transaction_fees') %}- line_items.transaction_fees_in_cents{% endif %}
+        {% if project_var('deduct_transaction_fees') %}- line_items.transaction_fees_in_cents{% endif %}
             as recurring_amount_in_cents
     from line_items
     inner join invoices

@@ -10,7 +10,7 @@ requests as (
 
 subscription_events as (
     select * from {{ ref('stg_subscription_events') }}
-    where {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
+    where {{ 'true' if project_var('subscription_events_drive_mrr') else 'false' }}
 ),
 
 all_cancellations as (

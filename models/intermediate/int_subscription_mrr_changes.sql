@@ -1,7 +1,7 @@
 {#- Each subscription's MRR as a step function: one row per instant at which its MRR or its active state
     changes (SPEC 3.3). Set-based: value resets (lines, cancellations, auto-churn) split a subscription's
     timeline into epochs; within an epoch the MRR is the reset value plus the differential prorations so far. -#}
-{%- set past_due_auto_churn_days = var('past_due_auto_churn_days') -%}
+{%- set past_due_auto_churn_days = project_var('past_due_auto_churn_days') -%}
 
 with
 
@@ -24,7 +24,7 @@ exchange_rates as (
 subscription_events as (
     select * from {{ ref('int_subscription_events_normalized') }}
     where
-        {{ 'true' if var('subscription_events_drive_mrr') else 'false' }}
+        {{ 'true' if project_var('subscription_events_drive_mrr') else 'false' }}
         and event_type in ('subscription_start', 'subscription_updated')
         and event_mrr_in_cents is not null
 ),

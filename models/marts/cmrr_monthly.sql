@@ -93,7 +93,7 @@ scheduled_changes as (
         on
             pending_events.currency = exchange_rates.currency
             and cast({{ dbt.dateadd('day', -1, 'pending_events.known_at') }} as date) = exchange_rates.rate_date
-            and pending_events.currency <> '{{ var("reporting_currency") }}'
+            and pending_events.currency <> '{{ project_var('reporting_currency') }}'
     where pending_events.recency_rank = 1
 ),
 

@@ -31,12 +31,13 @@ final as (
         {{ json_record_field('body_fields', 'zip') }} as zip,
         {{ json_record_field('body_fields', 'owner') }} as owner,
         {{ json_record_field('body_fields', 'website_url') }} as website_url,
-        {{ parse_timestamp(json_record_field('body_fields', 'lead_created_at')) }} as lead_created_at,
-        {{ parse_timestamp(json_record_field('body_fields', 'free_trial_started_at')) }} as free_trial_started_at,
+        {{ typed_field('customer', 'lead_created_at', read_record_field) }} as lead_created_at,
+        {{ typed_field('customer', 'free_trial_started_at', read_record_field) }} as free_trial_started_at,
         {{ json_value('body', 'attributes') }} as attributes,
         load_id,
         object_seq
     from parsed
+    where {{ unreadable_fields('customer', read_record_field) }} is null
 )
 
 select * from final

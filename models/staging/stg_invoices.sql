@@ -25,11 +25,12 @@ final as (
         external_id as invoice_external_id,
         {{ json_record_field('body_fields', 'customer_external_id') }} as customer_external_id,
         upper({{ json_record_field('body_fields', 'currency') }}) as currency,
-        {{ parse_timestamp(json_record_field('body_fields', 'date')) }} as invoiced_at,
-        {{ parse_timestamp(json_record_field('body_fields', 'due_date')) }} as due_at,
+        {{ typed_field('invoice', 'date', read_record_field) }} as invoiced_at,
+        {{ typed_field('invoice', 'due_date', read_record_field) }} as due_at,
         load_id,
         object_seq
     from parsed
+    where {{ unreadable_fields('invoice', read_record_field) }} is null
 )
 
 select * from final

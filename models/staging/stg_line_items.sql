@@ -33,25 +33,26 @@ final as (
         {{ json_record_field('body_fields', 'subscription_external_id') }} as subscription_external_id,
         {{ json_record_field('body_fields', 'subscription_set_external_id') }} as subscription_set_external_id,
         {{ json_record_field('body_fields', 'plan_external_id') }} as plan_external_id,
-        {{ parse_timestamp(json_record_field('body_fields', 'service_period_start')) }} as service_period_start_at,
-        {{ parse_timestamp(json_record_field('body_fields', 'service_period_end')) }} as service_period_end_at,
-        cast({{ json_record_field('body_fields', 'amount_in_cents') }} as bigint) as amount_in_cents,
-        coalesce(cast({{ json_record_field('body_fields', 'quantity') }} as bigint), 1) as quantity,
-        coalesce(cast({{ json_record_field('body_fields', 'discount_amount_in_cents') }} as bigint), 0)
+        {{ typed_field('line_item', 'service_period_start', read_record_field) }} as service_period_start_at,
+        {{ typed_field('line_item', 'service_period_end', read_record_field) }} as service_period_end_at,
+        {{ typed_field('line_item', 'amount_in_cents', read_record_field) }} as amount_in_cents,
+        coalesce({{ typed_field('line_item', 'quantity', read_record_field) }}, 1) as quantity,
+        coalesce({{ typed_field('line_item', 'discount_amount_in_cents', read_record_field) }}, 0)
             as discount_amount_in_cents,
         {{ json_record_field('body_fields', 'discount_code') }} as discount_code,
-        coalesce(cast({{ json_record_field('body_fields', 'tax_amount_in_cents') }} as bigint), 0)
+        coalesce({{ typed_field('line_item', 'tax_amount_in_cents', read_record_field) }}, 0)
             as tax_amount_in_cents,
-        coalesce(cast({{ json_record_field('body_fields', 'transaction_fees_in_cents') }} as bigint), 0)
+        coalesce({{ typed_field('line_item', 'transaction_fees_in_cents', read_record_field) }}, 0)
             as transaction_fees_in_cents,
-        coalesce(cast({{ json_record_field('body_fields', 'prorated') }} as boolean), false) as is_prorated,
+        coalesce({{ typed_field('line_item', 'prorated', read_record_field) }}, false) as is_prorated,
         coalesce({{ json_record_field('body_fields', 'proration_type') }}, 'differential') as proration_type,
-        {{ parse_timestamp(json_record_field('body_fields', 'cancelled_at')) }} as cancelled_at,
-        cast({{ json_record_field('body_fields', 'event_order') }} as bigint) as event_order,
+        {{ typed_field('line_item', 'cancelled_at', read_record_field) }} as cancelled_at,
+        {{ typed_field('line_item', 'event_order', read_record_field) }} as event_order,
         position as line_item_position,
         load_id,
         object_seq
     from parsed
+    where {{ unreadable_fields('line_item', read_record_field) }} is null
 )
 
 select * from final

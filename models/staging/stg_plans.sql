@@ -11,11 +11,12 @@ final as (
         data_source_uuid,
         external_id as plan_external_id,
         {{ json_field('body', 'name') }} as plan_name,
-        cast({{ json_field('body', 'interval_count') }} as integer) as interval_count,
+        {{ typed_field('plan', 'interval_count', read_body_field) }} as interval_count,
         {{ json_field('body', 'interval_unit') }} as interval_unit,
         load_id,
         object_seq
     from objects
+    where {{ unreadable_fields('plan', read_body_field) }} is null
 )
 
 select * from final

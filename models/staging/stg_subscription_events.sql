@@ -14,16 +14,18 @@ final as (
         {{ json_field('body', 'subscription_set_external_id') }} as subscription_set_external_id,
         {{ json_field('body', 'plan_external_id') }} as plan_external_id,
         {{ json_field('body', 'event_type') }} as event_type,
-        {{ parse_timestamp(json_field('body', 'event_date')) }} as event_at,
-        {{ parse_timestamp(json_field('body', 'effective_date')) }} as effective_at,
+        {{ typed_field('subscription_event', 'event_date', read_body_field) }} as event_at,
+        {{ typed_field('subscription_event', 'effective_date', read_body_field) }} as effective_at,
         upper({{ json_field('body', 'currency') }}) as currency,
-        cast({{ json_field('body', 'amount_in_cents') }} as bigint) as amount_in_cents,
-        coalesce(cast({{ json_field('body', 'tax_amount_in_cents') }} as bigint), 0) as tax_amount_in_cents,
-        cast({{ json_field('body', 'quantity') }} as bigint) as quantity,
+        {{ typed_field('subscription_event', 'amount_in_cents', read_body_field) }} as amount_in_cents,
+        coalesce({{ typed_field('subscription_event', 'tax_amount_in_cents', read_body_field) }}, 0)
+            as tax_amount_in_cents,
+        {{ typed_field('subscription_event', 'quantity', read_body_field) }} as quantity,
         {{ json_field('body', 'retracted_event_id') }} as retracted_event_id,
         load_id,
         object_seq
     from objects
+    where {{ unreadable_fields('subscription_event', read_body_field) }} is null
 )
 
 select * from final

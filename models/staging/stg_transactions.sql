@@ -27,11 +27,12 @@ final as (
         {{ json_record_field('body_fields', 'external_id') }} as transaction_external_id,
         {{ json_record_field('body_fields', 'type') }} as transaction_type,
         {{ json_record_field('body_fields', 'result') }} as transaction_result,
-        {{ parse_timestamp(json_record_field('body_fields', 'date')) }} as transacted_at,
-        cast({{ json_record_field('body_fields', 'amount_in_cents') }} as bigint) as amount_in_cents,
+        {{ typed_field('transaction', 'date', read_record_field) }} as transacted_at,
+        {{ typed_field('transaction', 'amount_in_cents', read_record_field) }} as amount_in_cents,
         load_id,
         object_seq
     from parsed
+    where {{ unreadable_fields('transaction', read_record_field) }} is null
 )
 
 select * from final

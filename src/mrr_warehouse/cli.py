@@ -6,6 +6,7 @@ Each subcommand's parser sets `func`; `main` dispatches with `args.func(args)`, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,8 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def restrict_new_files() -> None:
+    """Files this process creates (the database, its WAL, compaction copies, exports) are readable by their
+    owner only: they hold personal data. Existing files keep the mode they have."""
+    os.umask(os.umask(0) | 0o077)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restrict_new_files()
     return args.func(args)
 
 

@@ -554,6 +554,7 @@ def insert_problems(
             "position": [problem.position for problem in problems],
             "field": [problem.field for problem in problems],
             "message": [problem.message for problem in problems],
+            "customer_external_id": [problem.customer_external_id for problem in problems],
         },
         schema={
             "object_type": pl.String,
@@ -561,6 +562,7 @@ def insert_problems(
             "position": pl.Int32,
             "field": pl.String,
             "message": pl.String,
+            "customer_external_id": pl.String,
         },
     )
     assert table in ("main.load_errors", "main.load_warnings")
@@ -570,8 +572,9 @@ def insert_problems(
         frame,
         f"""
         insert into {table} (load_id, file, data_source_uuid, object_type, external_id, position, field, message,
-            created_at)
-        select ?, ?, ?, object_type, external_id, position, field, message, ? from _mrr_problems
+            created_at, customer_external_id)
+        select ?, ?, ?, object_type, external_id, position, field, message, ?, customer_external_id
+        from _mrr_problems
         """,
         [load_id, file, data_source_uuid, now],
     )

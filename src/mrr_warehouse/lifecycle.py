@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,8 @@ def compact(path: str, *, before_rename: Callable[[], None] | None = None) -> Co
     copy = database.with_name(database.name + COMPACT_SUFFIX)
     for leftover in (copy, Path(f"{copy}.wal")):
         leftover.unlink(missing_ok=True)
-    bytes_before = database.stat().st_size
+    original = database.stat()
+    bytes_before = original.st_size
 
     # The old file's WAL is folded into it first: a WAL left beside the new file would be replayed onto it.
     with duckdb.connect(str(database), config=landing.CONNECT_CONFIG) as con:
@@ -107,6 +108,7 @@ def compact(path: str, *, before_rename: Callable[[], None] | None = None) -> Co
         con.execute(f'copy from database source_database to "{catalog}"')
         con.execute("detach source_database")
         con.execute("checkpoint")
+    _keep_mode_and_owner(copy, original)
     with open(copy, "rb+") as handle:
         os.fsync(handle.fileno())
     if before_rename is not None:
@@ -115,6 +117,13 @@ def compact(path: str, *, before_rename: Callable[[], None] | None = None) -> Co
     _fsync_directory(database.parent)
     Path(f"{database}.wal").unlink(missing_ok=True)
     return Compaction(bytes_before, database.stat().st_size, time.perf_counter() - started)
+
+
+def _keep_mode_and_owner(path: Path, original: os.stat_result) -> None:
+    """The rewritten file replaces the user's: it keeps its permissions (0600 stays 0600) and owner."""
+    os.chmod(path, original.st_mode & 0o7777)
+    if (original.st_uid, original.st_gid) != (os.getuid(), os.getgid()):
+        os.chown(path, original.st_uid, original.st_gid)  # root compacting another user's file
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -406,12 +415,7 @@ def delete_customer(con: duckdb.DuckDBPyConnection, source: DataSource, customer
                 f"delete from {table} where data_source_uuid = ? and customer_external_id = ?",
                 [source.uuid, customer],
             )
-        for table in ("main.load_errors", "main.load_warnings"):
-            landing.run(
-                con,
-                f"delete from {table} where data_source_uuid = ? and list_contains(?, external_id)",
-                [source.uuid, [customer, *invoices]],
-            )
+        _erase_problems(con, source, customer, invoices)
         # model tables: whatever names the customer, one of its invoices or one of its subscriptions
         keys = {
             "customer_external_id": "$customer = {column}",
@@ -443,6 +447,20 @@ def delete_customer(con: duckdb.DuckDBPyConnection, source: DataSource, customer
         con.execute("rollback")
         raise
     return deleted
+
+
+def _erase_problems(
+    con: duckdb.DuckDBPyConnection, source: DataSource, customer: str, invoices: Sequence[str]
+) -> None:
+    """Delete the load errors and warnings of the customer's objects, the rejected ones included: those name
+    their customer in customer_external_id, the accepted invoices' problems their invoice."""
+    for table in ("main.load_errors", "main.load_warnings"):
+        landing.run(
+            con,
+            f"delete from {table} where data_source_uuid = ?"
+            " and (customer_external_id = ? or list_contains(?, external_id))",
+            [source.uuid, customer, [customer, *invoices]],
+        )
 
 
 def _redact_requests(
@@ -642,6 +660,8 @@ def _anonymise_customer(
             " values (?, ?, 'tag_add', ?, ?)",
             [source.uuid, customer, DELETED_CUSTOMER_TAG, now],
         )
+        # a rejected object's message may quote its personal fields (an e-mail that was not a string, say)
+        _erase_problems(con, source, customer, [])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

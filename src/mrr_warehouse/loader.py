@@ -164,6 +164,15 @@ def _string(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _owning_customer(item: Item) -> str | None:
+    """The external_id of the customer an object belongs to, when the object itself says so."""
+    if item.object_type == "customer":
+        return _string(item.external_id)
+    if isinstance(item.obj, dict):
+        return _string(item.obj.get("customer_external_id"))
+    return None
+
+
 class FileLoad:
     """Loads one file in one transaction and records it in main.loads."""
 
@@ -344,7 +353,13 @@ class FileLoad:
 
     def _problem(self, item: Item, field_name: str | None, message: str) -> Problem:
         return Problem(
-            item.object_type, item.external_id, item.position, field_name or None, message, item.context
+            item.object_type,
+            item.external_id,
+            item.position,
+            field_name or None,
+            message,
+            item.context,
+            _owning_customer(item),
         )
 
     def _error(self, problem: Problem) -> None:

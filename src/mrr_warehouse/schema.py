@@ -118,8 +118,12 @@ create table if not exists main.load_errors (
     position integer,
     field varchar,
     message varchar not null,
-    created_at timestamp not null
+    created_at timestamp not null,
+    -- the customer the object belongs to, so that erasing the customer erases its rejected objects' messages
+    customer_external_id varchar
 );
+-- warehouses created before the column existed
+alter table main.load_errors add column if not exists customer_external_id varchar;
 
 create table if not exists main.load_warnings (
     load_id varchar not null,
@@ -130,8 +134,12 @@ create table if not exists main.load_warnings (
     position integer,
     field varchar,
     message varchar not null,
-    created_at timestamp not null
+    created_at timestamp not null,
+    -- the customer the object belongs to, so that erasing the customer erases its rejected objects' messages
+    customer_external_id varchar
 );
+-- warehouses created before the column existed
+alter table main.load_warnings add column if not exists customer_external_id varchar;
 """
 
 

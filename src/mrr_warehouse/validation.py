@@ -31,6 +31,7 @@ class Problem:
     field: str | None
     message: str
     context: str | None = None  # e.g. "invoice inv_1" for a nested line item without external_id
+    customer_external_id: str | None = None  # the customer the object belongs to (erasure finds it by this)
 
     def where(self) -> str:
         """`object_type external_id` (or `#position`), as printed before the field."""

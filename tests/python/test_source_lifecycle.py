@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -193,11 +195,26 @@ def test_deleting_a_customer_leaves_no_byte_of_it_and_keeps_the_others(tmp_path:
         {"invoices": doomed[1]["invoices"] + kept[1]["invoices"]},
         {
             "contacts": [
-                {"customer_external_id": f"{DOOMED}-c", "first_name": "Zed", "email": f"z@{DOOMED}.test"}
+                {"customer_external_id": f"{DOOMED}-c", "first_name": "Zed", "email": f"z@{DOOMED}.test"},
+                # rejected, and its message quotes the e-mail: load_errors holds the customer's data too
+                {"customer_external_id": f"{DOOMED}-c", "email": [f"y@{DOOMED}.test"]},
+            ]
+        },
+        # a rejected invoice of the customer (unknown plan): its id is in load_errors, not in raw.objects
+        {
+            "invoices": [
+                {
+                    **doomed[1]["invoices"][0],
+                    "external_id": f"{DOOMED}-rejected-inv",
+                    "line_items": [
+                        {**doomed[1]["invoices"][0]["line_items"][0], "plan_external_id": "no-such-plan"}
+                    ],
+                }
             ]
         },
     ]
-    assert warehouse.load("Billing", write_requests(tmp_path / "requests", both)).returncode == 0
+    assert warehouse.load("Billing", write_requests(tmp_path / "requests", both)).returncode == 1
+    assert warehouse.query("select count(*) from load_errors where contains(message, ?)", [DOOMED]) == [(1,)]
     warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
     assert DOOMED.encode() in file_bytes(warehouse.db_path)
 
@@ -221,6 +238,8 @@ def deleted_customer_requests(deleted_at: str) -> list[dict]:
     requests = requests_for(DOOMED) + requests_for(KEPT)[1:]
     requests[0]["customers"] += requests_for(KEPT)[0]["customers"]
     requests[0]["customers"][0]["attributes"] = {"custom": [{"type": "Integer", "key": "seats", "value": 3}]}
+    # rejected (the e-mail must be a string), and its message quotes the e-mail
+    requests.append({"contacts": [{"customer_external_id": f"{DOOMED}-c", "email": [f"{DOOMED}@mail.test"]}]})
     requests.append({"customers": [{**requests[0]["customers"][0], "deleted_at": deleted_at}]})
     return requests
 
@@ -232,7 +251,7 @@ def test_deleted_customer_is_kept_anonymised_with_its_subscriptions_cancelled(tm
     loaded = warehouse.load(
         "Stripe", write_requests(tmp_path / "requests", deleted_customer_requests(deleted_at))
     )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert loaded.returncode == 1, loaded.stdout + loaded.stderr  # the contact is rejected
 
     content = file_bytes(warehouse.db_path)
     assert content.count(f"{DOOMED} Ltd".encode()) == 0
@@ -260,7 +279,7 @@ def test_deleted_customer_is_removed_when_the_setting_is_off(tmp_path: Path) -> 
     loaded = warehouse.load(
         "Stripe", write_requests(tmp_path / "requests", deleted_customer_requests(deleted_at))
     )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert loaded.returncode == 1, loaded.stdout + loaded.stderr  # the contact is rejected
     assert DOOMED.encode() not in file_bytes(warehouse.db_path)
     assert KEPT.encode() in file_bytes(warehouse.db_path)
 
@@ -362,3 +381,17 @@ def test_resync_keeps_tags_attributes_and_merges(tmp_path: Path) -> None:
         (f"{KEPT}-c", ["vip"], 12000.0)
     ]
     assert warehouse.query("select attribute_key, value_text from customer_attributes") == [("tier", "gold")]
+
+
+def test_a_new_database_file_is_readable_by_its_owner_only_and_compaction_keeps_the_mode(
+    two_sources: Warehouse,
+) -> None:
+    database = two_sources.db_path
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600  # created by `load`: it holds personal data
+
+    database.chmod(0o640)  # the user's choice stands through the rewrite that follows a deletion
+    result = two_sources.cli("sources", "delete", DOOMED, "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "compacted" in result.stdout
+    assert stat.S_IMODE(database.stat().st_mode) == 0o640
+    assert database.stat().st_uid == os.getuid()
