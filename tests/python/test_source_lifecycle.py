@@ -214,7 +214,9 @@ def test_deleting_a_customer_leaves_no_byte_of_it_and_keeps_the_others(tmp_path:
         },
     ]
     assert warehouse.load("Billing", write_requests(tmp_path / "requests", both)).returncode == 1
-    assert warehouse.query("select count(*) from load_errors where contains(message, ?)", [DOOMED]) == [(1,)]
+    assert warehouse.query(
+        "select count(*) from load_errors where contains(message, ?)", [f"y@{DOOMED}.test"]
+    ) == [(1,)]
     warehouse.dbt_build({"as_of_date": "2024-02-29"}, "--exclude-resource-type", "unit_test")
     assert DOOMED.encode() in file_bytes(warehouse.db_path)
 
