@@ -409,16 +409,23 @@ def render(
 # Installed before anything else runs, so every error on the page is caught.
 STATUS_HOOK = """
 window.__reportStatus = {errors: [], marks: {}, rendered: false};
+// Every error is recorded at once, also after the charts were drawn and the status first written.
+window.__reportError = function (message) {
+  var status = window.__reportStatus;
+  status.errors.push(message);
+  var element = document.getElementById('report-status');
+  if (element) { element.textContent = JSON.stringify(status); }
+};
 window.addEventListener('error', function (e) {
-  window.__reportStatus.errors.push('uncaught: ' + (e.message || String(e)));
+  window.__reportError('uncaught: ' + (e.message || String(e)));
 });
 window.addEventListener('unhandledrejection', function (e) {
-  window.__reportStatus.errors.push('unhandled rejection: ' + String(e.reason));
+  window.__reportError('unhandled rejection: ' + String(e.reason));
 });
 (function () {
   var original = console.error;
   console.error = function () {
-    window.__reportStatus.errors.push(Array.prototype.map.call(arguments, String).join(' '));
+    window.__reportError(Array.prototype.map.call(arguments, String).join(' '));
     return original.apply(console, arguments);
   };
 })();
@@ -494,8 +501,7 @@ SCRIPT = """
       status.rendered = true;
       writeStatus();
     }).catch(function (err) {
-      status.errors.push('render: ' + String(err));
-      writeStatus();
+      window.__reportError('render: ' + String(err));
     });
   }
 
