@@ -44,4 +44,4 @@ bench: install
 	$(BIN)/python scripts/bench.py --customers $(BENCH_CUSTOMERS)
 
 clean:
-	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal demo_data
+	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal demo_data report.html

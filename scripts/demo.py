@@ -7,6 +7,7 @@ Steps (each announced with its duration):
    few objects invalid on purpose, and the loader rejects them)
 4. `dbt build --vars '{"as_of_date": <last day of the window>}'`
 5. the MRR bridge from the mart `metrics_monthly`, checked month by month
+6. `mrr-warehouse report`: the HTML report (report.html at the project root), its path printed last
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from typing import Any
 
 import duckdb
 
+from mrr_warehouse import published
 from mrr_warehouse.generate import DEFAULT_START_DATE, format_summary, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_SOURCE = "Demo Billing"
 DEMO_DIR = ROOT / "demo_data"
+REPORT = ROOT / "report.html"
 BRIDGE_TOLERANCE_CENTS = 1.0  # amounts may carry fractions of a cent; sums of doubles are not exact
 MOVEMENTS = (
     ("mrr_new_business", "New business"),
@@ -48,7 +51,7 @@ _step_number = 0
 
 
 @contextmanager
-def step(title: str, total: int = 5) -> Iterator[None]:
+def step(title: str, total: int = 6) -> Iterator[None]:
     global _step_number
     _step_number += 1
     print(f"\n==> [{_step_number}/{total}] {title}", flush=True)
@@ -274,8 +277,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"    could not read metrics_monthly: {exc}", file=sys.stderr)
             holds = False
 
+    # The report reads the published snapshot; a build that does not publish one leaves only the warehouse.
+    published_db = Path(env.get("MRR_WAREHOUSE_PUBLISHED_DB") or db.with_name(published.DEFAULT_FILE_NAME))
+    report_db = published_db if published_db.exists() else db
+    with step(f"writing the HTML report from {report_db.name}"):
+        report_rc = stream(
+            [str(bins / "mrr-warehouse"), "report", "--database", str(report_db), "--out", str(REPORT)], env
+        )
+
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s (database: {db})")
-    return 0 if dbt_rc == 0 and holds else 1
+    if report_rc == 0:
+        print(f"report: {REPORT}  (open it in a browser; it works offline)")
+    return 0 if dbt_rc == 0 and holds and report_rc == 0 else 1
 
 
 if __name__ == "__main__":

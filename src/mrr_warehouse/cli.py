@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mrr_warehouse import generate, landing, lifecycle, manual_edits, metrics_export, reading, sources
+from mrr_warehouse import generate, landing, lifecycle, manual_edits, metrics_export, reading, report, sources
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.schema import OBJECT_TYPES
 
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_parser(subparsers)
     metrics_export.add_parser(subparsers)
     manual_edits.add_parser(subparsers)
+    report.add_parser(subparsers)
     return parser
 
 
