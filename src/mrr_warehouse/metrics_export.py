@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from mrr_warehouse import landing
+
 # metrics_monthly column -> ChartMogul metric name
 METRICS = {
     "mrr": "mrr",
@@ -106,7 +108,7 @@ def chartmogul_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def read_metrics(database: str, start: date | None, end: date | None) -> list[dict[str, Any]]:
     columns = ["month", *METRICS]
-    with duckdb.connect(database, read_only=True) as con:
+    with landing.connect(database, read_only=True, timeout=0) as con:
         cursor = con.execute(
             f"select {', '.join(columns)} from main.metrics_monthly "
             "where (cast(? as date) is null or month >= ?) and (cast(? as date) is null or month <= ?) order by month",
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except duckdb.CatalogException:
         print(f"error: {database} has no metrics_monthly mart yet: run `dbt build` first", file=sys.stderr)
         return 2
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, landing.DatabaseUnavailable) as exc:
         print(f"error: cannot open {database}: {exc}", file=sys.stderr)
         return 2
     document = json.dumps(chartmogul_json(rows), indent=2)
