@@ -34,7 +34,15 @@ def run_load(args: argparse.Namespace) -> int:
         if Path(raw).is_dir() and not reading.expand_paths([raw]):
             _note(f"error: {raw}: no .json or .ndjson files in this folder")
             worst = 2
-    files = reading.expand_paths(args.paths)
+    files = []
+    for path in reading.expand_paths(args.paths):
+        # Checked before the database is opened: a FIFO would block (holding the write lock) and a device
+        # never end. The other files still load.
+        if (problem := reading.not_a_regular_file(path)) is not None:
+            _note(f"error: {path}: {problem}")
+            worst = 2
+        else:
+            files.append(path)
     if not files:
         return 2
     database = landing.database_path()
