@@ -10,17 +10,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mrr_warehouse import generate, landing, lifecycle, manual_edits, metrics_export, reading, sources
+from mrr_warehouse import (
+    display,
+    generate,
+    landing,
+    lifecycle,
+    manual_edits,
+    metrics_export,
+    reading,
+    sources,
+)
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.schema import OBJECT_TYPES
 
-
-def _say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+_say, _note = display.say, display.note  # every line printed is escaped (src/mrr_warehouse/display.py)
 
 
 def _fail(message: str) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from mrr_warehouse import landing, reading, shapes
+from mrr_warehouse import display, landing, reading, shapes
 from mrr_warehouse.landing import utcnow
 from mrr_warehouse.schema import deterministic_uuid
 from mrr_warehouse.sources import DataSource
@@ -195,8 +195,8 @@ class FileLoad:
         source: DataSource,
         *,
         strict: bool = False,
-        say: Callable[[str], None] = print,
-        note: Callable[[str], None] = print,
+        say: Callable[[str], None] = display.say,
+        note: Callable[[str], None] = display.note,
         batch_size: int | None = None,
         progress_every: int | None = None,
         stream_threshold: int | None = None,
@@ -276,7 +276,8 @@ class FileLoad:
             return self._finish(FAILED, str(exc))
         except Exception as exc:
             self._rollback()
-            self.note("".join(traceback.format_exception(exc)).rstrip())
+            for line in "".join(traceback.format_exception(exc)).rstrip().splitlines():
+                self.note(line)
             return self._finish(FAILED, f"internal error: {type(exc).__name__}: {exc}")
 
     def _rollback(self) -> None:

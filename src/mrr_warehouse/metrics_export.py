@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import duckdb
 
 from mrr_warehouse import landing
+from mrr_warehouse.display import note
 
 # metrics_monthly column -> ChartMogul metric name
 METRICS = {
@@ -120,15 +120,15 @@ def read_metrics(database: str, start: date | None, end: date | None) -> list[di
 def run(args: argparse.Namespace) -> int:
     database = os.environ.get("MRR_WAREHOUSE_DB", "warehouse.duckdb")
     if not os.path.exists(database):
-        print(f"error: {database} does not exist: load data and run `dbt build` first", file=sys.stderr)
+        note(f"error: {database} does not exist: load data and run `dbt build` first")
         return 2
     try:
         rows = read_metrics(database, args.start_date, args.end_date)
     except duckdb.CatalogException:
-        print(f"error: {database} has no metrics_monthly mart yet: run `dbt build` first", file=sys.stderr)
+        note(f"error: {database} has no metrics_monthly mart yet: run `dbt build` first")
         return 2
     except (duckdb.IOException, landing.DatabaseUnavailable) as exc:
-        print(f"error: cannot open {database}: {exc}", file=sys.stderr)
+        note(f"error: cannot open {database}: {exc}")
         return 2
     document = json.dumps(chartmogul_json(rows), indent=2)
     if args.out:

@@ -37,7 +37,8 @@ class Problem:
         if self.object_type is None:
             return ""
         if self.external_id is not None:
-            label = f"{self.object_type} {self.external_id}"
+            shown = self.external_id if len(self.external_id) <= 200 else self.external_id[:200] + "..."
+            label = f"{self.object_type} {shown}"
         elif self.position is not None:
             label = f"{self.object_type} #{self.position}"
         else:
