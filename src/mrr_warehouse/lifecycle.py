@@ -32,6 +32,7 @@ from mrr_warehouse.commands import (
 from mrr_warehouse.display import note, say
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.sources import DataSource
+from mrr_warehouse.validation import MAX_AUTO_CHURN_DAYS
 
 COMPACT_SUFFIX = ".compacting"
 
@@ -210,9 +211,9 @@ def run_configure(args: argparse.Namespace) -> int:
 
 
 def _auto_churn_days(value: str) -> str:
-    if value == "off" or (value.isdigit() and int(value) > 0):
+    if value == "off" or (value.isdigit() and 0 < int(value) <= MAX_AUTO_CHURN_DAYS):
         return value
-    raise argparse.ArgumentTypeError("a whole number of days above 0, or off")
+    raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {MAX_AUTO_CHURN_DAYS:,}, or off")
 
 
 def add_configure_command(sources_commands: argparse._SubParsersAction) -> None:
