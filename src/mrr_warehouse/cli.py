@@ -11,17 +11,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mrr_warehouse import generate, landing, lifecycle, manual_edits, metrics_export, reading, report, sources
+from mrr_warehouse import (
+    display,
+    generate,
+    landing,
+    lifecycle,
+    manual_edits,
+    metrics_export,
+    reading,
+    report,
+    sources,
+)
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.schema import OBJECT_TYPES
 
-
-def _say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+_say, _note = display.say, display.note  # every line printed is escaped (src/mrr_warehouse/display.py)
 
 
 def _fail(message: str) -> int:
@@ -35,7 +39,15 @@ def run_load(args: argparse.Namespace) -> int:
         if Path(raw).is_dir() and not reading.expand_paths([raw]):
             _note(f"error: {raw}: no .json or .ndjson files in this folder")
             worst = 2
-    files = reading.expand_paths(args.paths)
+    files = []
+    for path in reading.expand_paths(args.paths):
+        # Checked before the database is opened: a FIFO would block (holding the write lock) and a device
+        # never end. The other files still load.
+        if (problem := reading.not_a_regular_file(path)) is not None:
+            _note(f"error: {path}: {problem}")
+            worst = 2
+        else:
+            files.append(path)
     if not files:
         return 2
     database = landing.database_path()

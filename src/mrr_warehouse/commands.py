@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import duckdb
 
 from mrr_warehouse import landing, sources
+from mrr_warehouse.display import note
 
 
 class CommandError(Exception):
@@ -24,7 +24,7 @@ def command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         try:
             return run(args)
         except (CommandError, landing.DatabaseUnavailable, sources.UnknownDataSource) as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+            note(f"error: {exc}")
             return 2
 
     return wrapper
@@ -32,9 +32,7 @@ def command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 @contextmanager
 def open_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = landing.connect(
-        landing.database_path(), on_wait=lambda line: print(line, file=sys.stderr, flush=True)
-    )
+    con = landing.connect(landing.database_path(), on_wait=note)
     try:
         yield con
     finally:

@@ -92,6 +92,25 @@ def _being_created(path: str, message: str) -> bool:
         return True
 
 
+# The warehouse file is attached under this catalog name, not the one DuckDB derives from the file name: a file
+# called raw.duckdb (or staging.duckdb, ...) would otherwise be a catalog named like one of its schemas, and
+# `raw.objects` ambiguous.
+CATALOG = "mrr_warehouse"
+
+
+def _attach(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:", config=CONNECT_CONFIG)
+    try:
+        # A new file gets the connection's storage_compatibility_version (CONNECT_CONFIG); an existing one
+        # keeps its own.
+        con.execute(f"attach ? as {CATALOG}{' (read_only)' if read_only else ''}", [path]).fetchall()
+        con.execute(f"use {CATALOG}").fetchall()
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def connect(
     path: str,
     *,
@@ -106,7 +125,7 @@ def connect(
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(path, read_only=read_only, config=CONNECT_CONFIG)
+            con = _attach(path, read_only)
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             if _being_created(path, message) and time.monotonic() < deadline:

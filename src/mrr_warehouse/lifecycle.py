@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,8 +29,10 @@ from mrr_warehouse.commands import (
     require_customer,
     require_data_source,
 )
+from mrr_warehouse.display import note, say
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.sources import DataSource
+from mrr_warehouse.validation import MAX_AUTO_CHURN_DAYS
 
 COMPACT_SUFFIX = ".compacting"
 
@@ -146,7 +147,7 @@ def run_delete(args: argparse.Namespace) -> int:
     with open_warehouse() as con:
         source = require_data_source(con, args.data_source)
         deleted = delete_data_source(con, source)
-    print(
+    say(
         f"deleted data source {source.name} ({source.uuid}): {sum(deleted.values()):,} rows from {len(deleted)} tables"
     )
     _compact_after_deletion(database)
@@ -154,9 +155,9 @@ def run_delete(args: argparse.Namespace) -> int:
 
 
 def _compact_after_deletion(database: str) -> None:
-    print("compacting the database file so that no deleted bytes remain ...", flush=True)
+    say("compacting the database file so that no deleted bytes remain ...")
     result = compact(database)
-    print(
+    say(
         f"compacted {database}: {result.bytes_before:,} -> {result.bytes_after:,} bytes in {result.seconds:.1f} s;"
         " run `dbt build` to refresh the monthly aggregates"
     )
@@ -212,16 +213,16 @@ def run_configure(args: argparse.Namespace) -> int:
     churn = (
         "off" if enabled is False else (f"{days} days after the last service period" if enabled else "var")
     )
-    print(
+    say(
         f"data source {source.name} ({source.uuid}): auto-churn {churn}; include deleted customers: {include}"
     )
     return 0
 
 
 def _auto_churn_days(value: str) -> str:
-    if value == "off" or (value.isdigit() and int(value) > 0):
+    if value == "off" or (value.isdigit() and 0 < int(value) <= MAX_AUTO_CHURN_DAYS):
         return value
-    raise argparse.ArgumentTypeError("a whole number of days above 0, or off")
+    raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {MAX_AUTO_CHURN_DAYS:,}, or off")
 
 
 def add_configure_command(sources_commands: argparse._SubParsersAction) -> None:
@@ -312,8 +313,8 @@ def run_resync(args: argparse.Namespace) -> int:
             source,
             files,
             strict=args.strict,
-            say=lambda line: print(line, flush=True),
-            note=lambda line: print(line, file=sys.stderr, flush=True),
+            say=say,
+            note=note,
         )
 
 
@@ -500,7 +501,7 @@ def run_delete_customer(args: argparse.Namespace) -> int:
         source = sources.resolve(con, args.data_source)
         require_customer(con, source, args.external_id)
         deleted = delete_customer(con, source, args.external_id)
-    print(
+    say(
         f"deleted customer {args.external_id}: {deleted['raw.objects']:,} landed objects,"
         f" {deleted['raw.requests']:,} requests rewritten"
     )
@@ -715,7 +716,7 @@ def run_delete_manual_customers(args: argparse.Namespace) -> int:
         customers = manual_customers(con, source)
         for customer in customers:
             delete_customer(con, source, customer)
-    print(f"deleted {len(customers):,} manual customer(s) of {source.name}")
+    say(f"deleted {len(customers):,} manual customer(s) of {source.name}")
     if customers:
         _compact_after_deletion(landing.database_path())
     return 0

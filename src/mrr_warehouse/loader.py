@@ -36,9 +36,9 @@ from typing import Any
 import duckdb
 import orjson
 
-from mrr_warehouse import landing, reading, shapes
+from mrr_warehouse import display, landing, reading, shapes
 from mrr_warehouse.landing import utcnow
-from mrr_warehouse.schema import data_source_uuid, deterministic_uuid
+from mrr_warehouse.schema import deterministic_uuid
 from mrr_warehouse.sources import DataSource
 from mrr_warehouse.validation import (
     Issue,
@@ -173,6 +173,27 @@ def _owning_customer(item: Item) -> str | None:
     return None
 
 
+def _clip(text: str, size: int = 200) -> str:
+    return text if len(text) <= size else text[:size] + "..."
+
+
+def internal_error(exc: BaseException) -> str:
+    """The rejection message of an object whose handling raised: a bug (or a limit) of the loader, not of the
+    object's fields; the rest of the file still lands."""
+    text = str(exc)
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"internal error: {type(exc).__name__}: {text} (please report it; the rest of the file was loaded)"
+
+
+def _failed_item(object_type: str, obj: Any, position: int | None, exc: Exception) -> Item:
+    item = Item(object_type, obj, position, issues=[("", internal_error(exc))])
+    if isinstance(obj, dict):
+        external_id = _string(obj.get("external_id"))
+        item.external_id = external_id if external_id is None or len(external_id) <= 1024 else None
+    return item
+
+
 class FileLoad:
     """Loads one file in one transaction and records it in main.loads."""
 
@@ -183,8 +204,8 @@ class FileLoad:
         source: DataSource,
         *,
         strict: bool = False,
-        say: Callable[[str], None] = print,
-        note: Callable[[str], None] = print,
+        say: Callable[[str], None] = display.say,
+        note: Callable[[str], None] = display.note,
         batch_size: int | None = None,
         progress_every: int | None = None,
         stream_threshold: int | None = None,
@@ -229,6 +250,8 @@ class FileLoad:
         self.request_landed = 0
         self.line_counters: dict[str, int] = {}
         self.transaction_counters: dict[tuple[str, str], int] = {}
+        self.request_source_uuid: str | None = None  # a bulk request's top-level data_source_uuid
+        self.other_sources: dict[str, str] | None = None
 
     # ----------------------------------------------------------------------------------------------------------
     # The file.
@@ -262,7 +285,8 @@ class FileLoad:
             return self._finish(FAILED, str(exc))
         except Exception as exc:
             self._rollback()
-            self.note("".join(traceback.format_exception(exc)).rstrip())
+            for line in "".join(traceback.format_exception(exc)).rstrip().splitlines():
+                self.note(line)
             return self._finish(FAILED, f"internal error: {type(exc).__name__}: {exc}")
 
     def _rollback(self) -> None:
@@ -490,7 +514,12 @@ class FileLoad:
 
     def _hash(self, item: Item, value: Any | None = None) -> None:
         """body = canonical JSON of the object (or of `value`); content_hash = its sha256."""
-        body = canonical_json(item.obj if value is None else value)
+        try:
+            body = canonical_json(item.obj if value is None else value)
+        except orjson.JSONEncodeError:
+            if item.issues:  # rejected anyway (e.g. nested too deep to serialise): nothing to store
+                return
+            raise
         item.content_hash = sha256_hex(body)
         item.body = body.decode()
 
@@ -502,6 +531,7 @@ class FileLoad:
         self.request_landed = 0
         self.line_counters = {}
         self.transaction_counters = {}
+        self.request_source_uuid = request.data_source_uuid
         for key in request.ignored_keys:
             self._warn(Problem(None, None, None, key, "unknown top-level member, ignored"))
         if self.request_hashes is None:
@@ -529,9 +559,9 @@ class FileLoad:
         elif shape in ("customer", "plan", "subscription_event", "contact"):
             self._load_simple(shape, [(None, body.to_dict())])
         elif shape == "cancellation":
-            self._load_cancellation(request)
+            self._guarded_single("cancellation", lambda: self._load_cancellation(request))
         elif shape == "data_source":
-            self._load_data_source(body.to_dict())
+            self._guarded_single("data_source", lambda: self._load_data_source(body.to_dict()))
         elif shape == "deleted_customers":
             self._load_deleted_customers(enumerate(body.iter_array("deleted_customers")))
         else:  # pragma: no cover - recognise() only returns the shapes above
@@ -542,6 +572,15 @@ class FileLoad:
                 self._keep_request(raw)
         elif inserted_early:
             landing.delete_request(self.con, self.load_id, raw.index)
+
+    def _guarded_single(self, object_type: str, load: Callable[[], None]) -> None:
+        """A single-object request: an exception while handling it rejects that object, not the file."""
+        try:
+            load()
+        except (duckdb.Error, MemoryError):
+            raise  # the database or the process is in trouble: nothing after this can be trusted
+        except Exception as exc:
+            self._reject(Item(object_type, None, None, issues=[("", internal_error(exc))]))
 
     def _keep_request(self, raw: reading.RawRequest) -> None:
         """Queue a landed request for raw.requests (written with the next flush: one insert per many)."""
@@ -578,38 +617,47 @@ class FileLoad:
         self._flush()  # customers landed earlier in this file must be visible to the lookup
         versions = []
         for position, item in elements:
-            external_id = _string(item.get("external_id")) if isinstance(item, dict) else None
-            problem = None
-            if external_id is None:
-                problem = Problem("deleted_customer", None, position, "external_id", "is required")
-            elif (
-                not isinstance(deleted_at := item.get("deleted_at"), str)
-                or parse_timestamp(deleted_at) is None
-            ):
+            try:
+                version = self._deleted_customer_version(position, item)
+            except (duckdb.Error, MemoryError):
+                raise
+            except Exception as exc:
+                self._error(Problem("deleted_customer", None, position, None, internal_error(exc)))
+                self.rejected += 1
+                continue
+            if version is not None:
+                versions.append(version)
+        self._load_simple("customer", versions)
+
+    def _deleted_customer_version(self, position: int, item: Any) -> tuple[int, dict[str, Any]] | None:
+        """The customer's newest version with its deleted_at, or None (rejected, reported)."""
+        external_id = _string(item.get("external_id")) if isinstance(item, dict) else None
+        problem = None
+        if external_id is None:
+            problem = Problem("deleted_customer", None, position, "external_id", "is required")
+        elif not isinstance(deleted_at := item.get("deleted_at"), str) or parse_timestamp(deleted_at) is None:
+            problem = Problem("deleted_customer", external_id, position, "deleted_at", "must be a timestamp")
+        else:
+            latest = landing.one(
+                self.con,
+                "select body from raw.objects where data_source_uuid = ? and object_type = 'customer'"
+                " and external_id = ? order by object_seq desc limit 1",
+                [self.source.uuid, external_id],
+            )
+            if latest is None:
                 problem = Problem(
-                    "deleted_customer", external_id, position, "deleted_at", "must be a timestamp"
+                    "deleted_customer",
+                    external_id,
+                    position,
+                    "external_id",
+                    "unknown customer in this data source",
                 )
             else:
-                latest = landing.one(
-                    self.con,
-                    "select body from raw.objects where data_source_uuid = ? and object_type = 'customer'"
-                    " and external_id = ? order by object_seq desc limit 1",
-                    [self.source.uuid, external_id],
-                )
-                if latest is None:
-                    problem = Problem(
-                        "deleted_customer",
-                        external_id,
-                        position,
-                        "external_id",
-                        "unknown customer in this data source",
-                    )
-                else:
-                    versions.append((position, {**orjson.loads(latest[0]), "deleted_at": item["deleted_at"]}))
-            if problem is not None:
-                self._error(problem)
-                self.rejected += 1
-        self._load_simple("customer", versions)
+                return (position, {**orjson.loads(latest[0]), "deleted_at": item["deleted_at"]})
+        if problem is not None:
+            self._error(problem)
+            self.rejected += 1
+        return None
 
     # ----------------------------------------------------------------------------------------------------------
     # Customers, plans, subscription events, contacts: versions, last load wins.
@@ -617,7 +665,9 @@ class FileLoad:
     def _load_simple(self, object_type: str, elements: Iterable[tuple[int | None, Any]]) -> None:
         for chunk in _chunks(elements, self.batch_size):
             self._flush()
-            items = [self._prepare_simple(object_type, position, obj) for position, obj in chunk]
+            items = [
+                self._guarded(object_type, position, obj, self._prepare_simple) for position, obj in chunk
+            ]
             wanted = {(object_type, item.key) for item in items if item.valid and item.key}
             known = self._lookup(wanted | self._wanted_customers(items))
             self._check_customers(items, known)
@@ -626,8 +676,23 @@ class FileLoad:
                 self._settle(item, self._classify(item, _newest(item, seen, known)), seen)
             self._counted(len(items))
 
+    @staticmethod
+    def _guarded(
+        object_type: str, position: int | None, obj: Any, prepare: Callable[..., Item], *args: Any
+    ) -> Item:
+        """Prepare one object; an exception while doing so becomes that object's rejection (an internal error),
+        so one odd object never loses the rest of its file."""
+        try:
+            if args:
+                return prepare(position, obj, *args)
+            return prepare(object_type, position, obj)
+        except (duckdb.Error, MemoryError):
+            raise  # the database or the process is in trouble: nothing after this can be trusted
+        except Exception as exc:
+            return _failed_item(object_type, obj, position, exc)
+
     def _prepare_simple(self, object_type: str, position: int | None, obj: Any) -> Item:
-        item = Item(object_type, obj, position, issues=validate(object_type, obj))
+        item = Item(object_type, obj, position, issues=self._validate(object_type, obj))
         if not isinstance(obj, dict):
             return item
         item.external_id = _string(obj.get("external_id"))
@@ -661,6 +726,33 @@ class FileLoad:
         email = obj.get("email") if isinstance(obj.get("email"), str) else ""
         item.key = item.external_id or (f"{customer}#{email}" if customer else None)
         self._hash(item, obj)
+
+    def _validate(self, object_type: str, obj: Any) -> list[Issue]:
+        """Field problems, and a data source other than this load's (a load writes only to its own)."""
+        issues = validate(object_type, obj)
+        if isinstance(obj, dict):
+            named = obj.get("data_source_uuid", self.request_source_uuid)
+            if isinstance(named, str) and named != self.source.uuid and named in self._other_sources():
+                field_name = "data_source_uuid" if "data_source_uuid" in obj else "(request) data_source_uuid"
+                issues.append((field_name, self._foreign_source(named)))
+        return issues
+
+    def _other_sources(self) -> dict[str, str]:
+        """uuid -> name of the warehouse's other data sources, read once per file. A data_source_uuid that is
+        none of them (ChartMogul's own uuid in an exported request, say) is kept as sent."""
+        if self.other_sources is None:
+            rows = landing.run(
+                self.con, "select uuid, name from raw.data_sources where uuid <> ?", [self.source.uuid]
+            )
+            self.other_sources = {uuid: name for uuid, name in rows}
+        return self.other_sources
+
+    def _foreign_source(self, named: str) -> str:
+        return (
+            f"names data source {self._other_sources()[named]} ({named}), but this load writes to"
+            f" {self.source.name}: a load writes only to its own data source (load this object with"
+            " --data-source naming its source)"
+        )
 
     def _lookup(self, pairs: set[tuple[str, str]]) -> landing.Known:
         return landing.lookup(self.con, self.source.uuid, pairs)
@@ -718,23 +810,33 @@ class FileLoad:
             if default_customer is None and customer_uuid is not None:
                 default_customer = self._customer_for_uuid(customer_uuid)
             groups = [
-                self._prepare_invoice(position, obj, default_customer, customer_uuid)
+                self._guarded_invoice(position, obj, default_customer, customer_uuid)
                 for position, obj in chunk
             ]
             self._judge_invoices(groups, referenced)
             self._counted(sum(1 + len(group.line_items) + len(group.transactions) for group in groups))
+
+    def _guarded_invoice(
+        self, position: int, obj: Any, default_customer: str | None, customer_uuid: str | None
+    ) -> InvoiceGroup:
+        try:
+            return self._prepare_invoice(position, obj, default_customer, customer_uuid)
+        except (duckdb.Error, MemoryError):
+            raise
+        except Exception as exc:
+            return InvoiceGroup(_failed_item("invoice", obj, position, exc), None, [], [])
 
     def _prepare_invoice(
         self, position: int, obj: Any, default_customer: str | None, customer_uuid: str | None
     ) -> InvoiceGroup:
         invoice = Item("invoice", obj, position)
         if not isinstance(obj, dict):
-            invoice.issues = validate("invoice", obj)
+            invoice.issues = self._validate("invoice", obj)
             return InvoiceGroup(invoice, None, [], [])
         normalised = dict(obj)
         if normalised.get("customer_external_id") is None and default_customer is not None:
             normalised["customer_external_id"] = default_customer
-        invoice.issues = validate("invoice", normalised)
+        invoice.issues = self._validate("invoice", normalised)
         if normalised.get("customer_external_id") is None and customer_uuid is not None:
             invoice.issues = [issue for issue in invoice.issues if issue[0] != "customer_external_id"]
             invoice.issues.append(
@@ -861,7 +963,7 @@ class FileLoad:
     # Line items and transactions.
 
     def _prepare_line_item(self, position: int, obj: Any, invoice: str | None, context: str | None) -> Item:
-        item = Item("line_item", obj, position, issues=validate("line_item", obj), context=context)
+        item = Item("line_item", obj, position, issues=self._validate("line_item", obj), context=context)
         if not isinstance(obj, dict):
             return item
         item.external_id = _string(obj.get("external_id"))
@@ -920,7 +1022,10 @@ class FileLoad:
     def _load_line_items(self, elements: Iterable[tuple[int, Any]]) -> None:
         for chunk in _chunks(elements, self.batch_size):
             self._flush()
-            items = [self._prepare_line_item(position, obj, None, None) for position, obj in chunk]
+            items = [
+                self._guarded("line_item", position, obj, self._prepare_line_item, None, None)
+                for position, obj in chunk
+            ]
             wanted = {("line_item", item.key) for item in items if item.valid and item.key}
             known = self._lookup(wanted | self._wanted_invoices(items) | self._wanted_plans(items))
             self._check_invoices(items, known)
@@ -951,7 +1056,7 @@ class FileLoad:
                 item.issues.append(("invoice_external_id", self._unknown("invoice", invoice)))
 
     def _prepare_transaction(self, position: int, obj: Any, invoice: str | None, context: str | None) -> Item:
-        item = Item("transaction", obj, position, issues=validate("transaction", obj), context=context)
+        item = Item("transaction", obj, position, issues=self._validate("transaction", obj), context=context)
         if not isinstance(obj, dict):
             return item
         item.external_id = _string(obj.get("external_id"))
@@ -972,7 +1077,10 @@ class FileLoad:
     def _load_transactions(self, elements: Iterable[tuple[int, Any]]) -> None:
         for chunk in _chunks(elements, self.batch_size):
             self._flush()
-            items = [self._prepare_transaction(position, obj, None, None) for position, obj in chunk]
+            items = [
+                self._guarded("transaction", position, obj, self._prepare_transaction, None, None)
+                for position, obj in chunk
+            ]
             wanted = {("transaction", item.key) for item in items if item.valid and item.key}
             known = self._lookup(wanted | self._wanted_invoices(items))
             self._check_invoices(items, known)
@@ -1001,7 +1109,7 @@ class FileLoad:
         subscription_uuid = _string(obj.get("subscription_uuid")) or request.subscription_uuid
         if subscription_uuid is not None and normalised.get("subscription_uuid") is None:
             normalised["subscription_uuid"] = subscription_uuid
-        item.issues = validate("cancellation", normalised)
+        item.issues = self._validate("cancellation", normalised)
         subscription = _string(normalised.get("subscription_external_id"))
         if item.valid and subscription is None and subscription_uuid is not None:
             subscription = self._subscriptions()[1].get(subscription_uuid)
@@ -1044,17 +1152,22 @@ class FileLoad:
         item = Item("data_source", obj, None, issues=validate("data_source", obj))
         item.external_id = _string(obj.get("name"))
         self._counted(1)
+        if item.valid and obj["name"] != self.source.name:
+            item.issues.append(
+                (
+                    "name",
+                    f"is data source {_clip(obj['name'])}, but this load is for {self.source.name}: a file may"
+                    " configure only the data source it is loaded into (load it with --data-source naming it)",
+                )
+            )
+        given_uuid = _string(obj.get("uuid"))
+        if item.valid and given_uuid is not None and given_uuid in self._other_sources():
+            item.issues.append(("uuid", self._foreign_source(given_uuid)))
         if not item.valid:
             self._reject(item)
             return
         name = obj["name"]
-        existing = landing.find_data_source(self.con, name=name)
-        if existing:
-            uuid = existing[0]
-        elif name == self.source.name:  # the CLI's data source, about to be created: one uuid for both
-            uuid = self.source.uuid
-        else:
-            uuid = _string(obj.get("uuid")) or data_source_uuid(name)
+        uuid = self.source.uuid  # the CLI's data source (existing, or about to be created: one uuid for both)
         setting = obj.get("auto_churn_subscription_setting") or {}
         enabled = setting.get("enabled")
         changed = landing.upsert_data_source(

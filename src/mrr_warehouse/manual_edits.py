@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from mrr_warehouse import landing, lifecycle, sources
 from mrr_warehouse.commands import CommandError, command, open_warehouse, require_customer
+from mrr_warehouse.display import say
 
 ATTRIBUTE_TYPES = ("String", "Integer", "Decimal", "Timestamp", "Boolean")
 
@@ -55,7 +56,7 @@ def _edit(
                 [source.uuid, args.external_id, edit_type, tag, key, attribute_type, value, now],
             )
         con.execute("commit")
-    print(
+    say(
         f"{len(rows)} edit(s) recorded for customer {args.external_id}; run `dbt build` to see them in the marts"
     )
     return 0
@@ -132,7 +133,7 @@ def run_merge(args: argparse.Namespace) -> int:
             ],
         )
     done = f"unmerged {merged}" if unmerge else f"merged {merged} into {args.into_external_id}"
-    print(f"{done}; run `dbt build` to reclassify")
+    say(f"{done}; run `dbt build` to reclassify")
     return 0
 
 

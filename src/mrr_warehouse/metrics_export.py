@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
+
+from mrr_warehouse import landing
+from mrr_warehouse.display import note
 
 # metrics_monthly column -> ChartMogul metric name
 METRICS = {
@@ -106,7 +108,7 @@ def chartmogul_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def read_metrics(database: str, start: date | None, end: date | None) -> list[dict[str, Any]]:
     columns = ["month", *METRICS]
-    with duckdb.connect(database, read_only=True) as con:
+    with landing.connect(database, read_only=True, timeout=0) as con:
         cursor = con.execute(
             f"select {', '.join(columns)} from main.metrics_monthly "
             "where (cast(? as date) is null or month >= ?) and (cast(? as date) is null or month <= ?) order by month",
@@ -118,15 +120,15 @@ def read_metrics(database: str, start: date | None, end: date | None) -> list[di
 def run(args: argparse.Namespace) -> int:
     database = os.environ.get("MRR_WAREHOUSE_DB", "warehouse.duckdb")
     if not os.path.exists(database):
-        print(f"error: {database} does not exist: load data and run `dbt build` first", file=sys.stderr)
+        note(f"error: {database} does not exist: load data and run `dbt build` first")
         return 2
     try:
         rows = read_metrics(database, args.start_date, args.end_date)
     except duckdb.CatalogException:
-        print(f"error: {database} has no metrics_monthly mart yet: run `dbt build` first", file=sys.stderr)
+        note(f"error: {database} has no metrics_monthly mart yet: run `dbt build` first")
         return 2
-    except duckdb.IOException as exc:
-        print(f"error: cannot open {database}: {exc}", file=sys.stderr)
+    except (duckdb.IOException, landing.DatabaseUnavailable) as exc:
+        note(f"error: cannot open {database}: {exc}")
         return 2
     document = json.dumps(chartmogul_json(rows), indent=2)
     if args.out:

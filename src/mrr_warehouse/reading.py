@@ -12,6 +12,7 @@ import hashlib
 import mmap
 import os
 import re
+import stat
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ JSON_SUFFIXES = (".json",)
 
 # Files at least this large are scanned lazily instead of parsed whole.
 STREAM_THRESHOLD_BYTES = int(os.environ.get("MRR_WAREHOUSE_STREAM_THRESHOLD_BYTES") or 4 * 1024 * 1024)
+# orjson refuses JSON nested deeper than this; the lazy scanner gives up at the same depth, at once, instead of
+# matching brackets through the whole file first (200 MB of `[` took minutes).
+MAX_JSON_DEPTH = 1024
+# An .ndjson line is parsed whole; a longer one (a file without newlines, say) is refused before it is read
+# into memory. Larger request bodies belong in a .json file of their own, which is scanned lazily.
+MAX_NDJSON_LINE_BYTES = int(os.environ.get("MRR_WAREHOUSE_MAX_NDJSON_LINE_BYTES") or 256 * 1024 * 1024)
+# Object members deeper than this are kept as spans by LazyBody instead of scanned (no recursion to overflow).
+_LAZY_DEPTH = 4
 
 
 class ReadError(Exception):
@@ -46,7 +55,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
             children = [
                 child
                 for child in path.iterdir()
-                if child.is_file()
+                if not child.is_dir()
                 and not child.name.startswith(".")
                 and child.suffix.lower() in JSON_SUFFIXES + NDJSON_SUFFIXES
             ]
@@ -54,6 +63,46 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         else:
             files.append(path)  # missing files are reported by iter_requests
     return files
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why `path` cannot be a request file (a FIFO, device or socket would block or never end), or None for
+    a regular file (following symlinks) or a path that does not exist (reported when it is read)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a character device"
+        if stat.S_ISCHR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return f"is {kind}, not a regular file: refused (request files must be regular files)"
+
+
+def open_regular_file(path: Path) -> Any:
+    """Open a request file for reading without blocking on a FIFO; refuse anything but a regular file (checked
+    on the open descriptor, so a file swapped after an earlier check is caught too)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ReadError("not a regular file (a FIFO, device or socket): refused")
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def is_ndjson(path: Path) -> bool:
@@ -130,9 +179,10 @@ _WHITESPACE = frozenset((b" ", b"\t", b"\n", b"\r"))
 class LazyBody:
     """A JSON object in a buffer, scanned one level deep: arrays are element spans, objects nested LazyBody."""
 
-    def __init__(self, buffer: Any, start: int) -> None:
+    def __init__(self, buffer: Any, start: int, depth: int = 0) -> None:
         self.buffer = buffer
         self.start = start
+        self.depth = depth
         self.members: dict[str, tuple[str, Any]] = {}
         self.end = self._scan(start)
 
@@ -163,8 +213,12 @@ class LazyBody:
                 raise self._error(position, "expected ':'")
             position = self._skip(position + 1)
             opener = buffer[position : position + 1]
-            if opener == b"{":
-                child = LazyBody(buffer, position)
+            if opener == b"{" and self.depth >= _LAZY_DEPTH:  # deep inside an object: a span, parsed on use
+                end = value_end(buffer, position)
+                self.members[key] = ("object_span", (position, end))
+                position = end
+            elif opener == b"{":
+                child = LazyBody(buffer, position, self.depth + 1)
                 self.members[key] = ("object", child)
                 position = child.end
             elif opener == b"[":
@@ -220,7 +274,7 @@ class LazyBody:
         member = self.members.get(key)
         if member is None:
             return "scalar"
-        return member[0]
+        return "object" if member[0] == "object_span" else member[0]
 
     def get(self, key: str, default: Any = None) -> Any:
         member = self.members.get(key)
@@ -236,6 +290,8 @@ class LazyBody:
 
     def child(self, key: str) -> LazyBody:
         kind, value = self.members[key]
+        if kind == "object_span":
+            return LazyBody(self.buffer, value[0], self.depth + 1)
         if kind != "object":
             raise KeyError(key)
         return value
@@ -302,6 +358,8 @@ def _bracket_end_ignoring_strings(buffer: Any, position: int, opener: bytes) -> 
             return None
         if match.group() in (b"{", b"["):
             depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return None  # maybe brackets inside strings: the string-aware scan decides
         else:
             depth -= 1
             if depth == 0:
@@ -318,6 +376,11 @@ def _bracket_end(buffer: Any, position: int) -> int | None:
             continue
         if token in (b"{", b"["):
             depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ReadError(
+                    f"invalid JSON at byte {position}: nested more than {MAX_JSON_DEPTH} levels deep"
+                    " (no request body nests that deep; refused without reading further)"
+                )
         else:
             depth -= 1
             if depth == 0:
@@ -372,11 +435,8 @@ def _decode(data: bytes, where: str) -> str:
 def iter_requests(path: Path, stream_threshold: int | None = None) -> Iterator[RawRequest]:
     """The request bodies of one file, in order. Raises ReadError when the file cannot be read or parsed."""
     threshold = STREAM_THRESHOLD_BYTES if stream_threshold is None else stream_threshold
-    try:
-        size = path.stat().st_size
-        handle = path.open("rb")
-    except OSError as exc:
-        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    handle = open_regular_file(path)
+    size = os.fstat(handle.fileno()).st_size
     with handle:
         if is_ndjson(path):
             yield from _ndjson_requests(handle)
@@ -394,7 +454,14 @@ def iter_requests(path: Path, stream_threshold: int | None = None) -> Iterator[R
 
 def _ndjson_requests(handle: Any) -> Iterator[RawRequest]:
     index = 0
-    for line_number, line in enumerate(handle, start=1):
+    for line_number, line in enumerate(
+        iter(lambda: handle.readline(MAX_NDJSON_LINE_BYTES + 1), b""), start=1
+    ):
+        if len(line) > MAX_NDJSON_LINE_BYTES:
+            raise ReadError(
+                f"line {line_number}: longer than {MAX_NDJSON_LINE_BYTES:,} bytes; refused without reading it"
+                " whole (put a request body this large in a .json file of its own)"
+            )
         data = line.strip()
         if not data:
             continue

@@ -59,6 +59,7 @@ class Request:
     customer_uuid: str | None = None  # from an envelope path (/import/customers/{uuid}/invoices)
     subscription_uuid: str | None = None  # from an envelope path (/import/subscriptions/{uuid})
     envelope_path: str | None = None
+    data_source_uuid: str | None = None  # a bulk request's top-level data_source_uuid (must be the load's)
     ignored_keys: list[str] = field(default_factory=list)
 
 
@@ -126,6 +127,7 @@ def _recognise_plain(body: Body) -> Request:
             body,
             customer_external_id=_scalar(body, "customer_external_id"),
             customer_uuid=_scalar(body, "customer_uuid"),
+            data_source_uuid=_scalar(body, "data_source_uuid"),
             ignored_keys=ignored,
         )
     if key_set == {"deleted_customers"} and body.kind("deleted_customers") == "array":

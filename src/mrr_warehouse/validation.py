@@ -38,7 +38,8 @@ class Problem:
         if self.object_type is None:
             return ""
         if self.external_id is not None:
-            label = f"{self.object_type} {self.external_id}"
+            shown = self.external_id if len(self.external_id) <= 200 else self.external_id[:200] + "..."
+            label = f"{self.object_type} {shown}"
         elif self.position is not None:
             label = f"{self.object_type} #{self.position}"
         else:
@@ -134,7 +135,19 @@ def parse_timestamp(text: str) -> datetime | None:
         )
     except ValueError:
         return None
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # the offset moves it before 0001-01-01 or past 9999-12-31 in UTC
+        return None
+
+
+def _out_of_range_after_offset(text: str) -> bool:
+    """True when the text has a valid local date and time whose offset moves it out of 0001..9999 in UTC."""
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None or match.group(8) in (None, "Z"):
+        return False
+    year, month, day = (int(part) for part in match.group(1, 2, 3))
+    return (year == 1 and month == 1 and day == 1) or (year == 9999 and month == 12 and day == 31)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -163,8 +176,56 @@ def _json_type(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode()
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:60]  # no need to serialise a huge string to show its start
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # nested deeper than orjson goes
+        return "(a value nested too deep to show)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Limits on the shape of any value, so that whatever is accepted can be stored, hashed, printed and parsed by
+# staging (docs/decisions.md). Deeper nesting made orjson and Python recursion fail; absurd lengths only cost.
+
+MAX_NESTING = 30  # arrays/objects inside a field's value
+MAX_IDENTIFIER_LENGTH = 1_024  # characters of an external_id or other identifier
+MAX_STRING_LENGTH = 65_536  # characters of any other string (names, notes, custom attribute values, keys)
+
+
+def _shape_problem(value: Any) -> str | None:
+    """A field value's nesting and string lengths (None when fine). Iterative: no recursion limit to hit."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"is nested more than {MAX_NESTING} levels deep (arrays and objects inside each other)"
+        children = current.values() if type(current) is dict else current
+        if type(current) is dict:
+            for key in current:
+                if len(key) > MAX_STRING_LENGTH:
+                    return f"has a member name longer than {MAX_STRING_LENGTH:,} characters"
+        for child in children:
+            cls = type(child)
+            if cls is str:
+                if len(child) > MAX_STRING_LENGTH:
+                    return f"holds a string longer than {MAX_STRING_LENGTH:,} characters"
+            elif cls is dict or cls is list:
+                stack.append((child, depth + 1))
+    return None
+
+
+def _value_problem(value: Any) -> str | None:
+    """Length and nesting limits of one top-level field value (any field, known or not)."""
+    cls = type(value)
+    if cls is str:
+        if len(value) > MAX_STRING_LENGTH:
+            return f"is longer than {MAX_STRING_LENGTH:,} characters ({len(value):,})"
+        return None
+    if cls is dict or cls is list:
+        return _shape_problem(value) if value else None
+    return None
 
 
 def _string(value: Any) -> str | None:
@@ -174,6 +235,8 @@ def _string(value: Any) -> str | None:
 def _identifier(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be a string, got {_json_type(value)} {_show(value)}"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return f"is longer than {MAX_IDENTIFIER_LENGTH:,} characters ({len(value):,})"
     return None if value.strip() else "must not be empty"
 
 
@@ -189,18 +252,63 @@ def _integer(value: Any) -> str | None:
     return f"must be an integer, got {_json_type(value)} {_show(value)}"
 
 
-def _positive_integer(value: Any) -> str | None:
-    problem = _integer(value)
-    if problem is None and value <= 0:
-        return f"must be an integer greater than 0, got {value}"
-    return problem
+# Integers: each field declares the SQL type staging casts it to (models/staging/*.sql; a test checks that the
+# two agree) and, where the values are later combined, a narrower range that keeps that arithmetic in the type.
+@dataclass(frozen=True, slots=True)
+class SqlInteger:
+    name: str
+    low: int
+    high: int
 
 
-def _non_negative_integer(value: Any) -> str | None:
-    problem = _integer(value)
-    if problem is None and value < 0:
-        return f"must not be negative, got {value} (a refund is a transaction of type refund)"
-    return problem
+BIGINT = SqlInteger("bigint", -(2**63), 2**63 - 1)
+INTEGER = SqlInteger("integer", -(2**31), 2**31 - 1)
+
+
+class _IntegerIn:
+    """Checker for an integer field: its staging type and the range accepted (a class, so that the fast path
+    can read `low` and `high`)."""
+
+    __slots__ = ("high", "low", "reason", "sql_type")
+
+    def __init__(
+        self, sql_type: SqlInteger, low: int | None = None, high: int | None = None, reason: str = ""
+    ) -> None:
+        self.sql_type = sql_type
+        self.low = sql_type.low if low is None else low
+        self.high = sql_type.high if high is None else high
+        self.reason = reason or f"staging stores it as {sql_type.name.upper()}"
+
+    def __call__(self, value: Any) -> str | None:
+        problem = _integer(value)
+        if problem is not None:
+            return problem
+        if self.low <= value <= self.high:
+            return None
+        if value < self.low and self.low in (0, 1):
+            if self.low == 0:
+                return f"must not be negative, got {value} (a refund is a transaction of type refund)"
+            return f"must be an integer greater than 0, got {value}"
+        return f"is out of range: {value} (must be from {self.low:,} to {self.high:,}; {self.reason})"
+
+
+# Money in cents: BIGINT in staging, where MRR subtracts tax and fees from the amount; two bits of headroom keep
+# amount - tax - fees inside BIGINT (docs/decisions.md).
+MAX_CENTS = 2**61
+_MONEY_REASON = "money in cents is kept within +-2^61 so that amount - tax - fees fits BIGINT"
+_cents = _IntegerIn(BIGINT, -MAX_CENTS, MAX_CENTS, _MONEY_REASON)
+_non_negative_cents = _IntegerIn(BIGINT, 0, MAX_CENTS, _MONEY_REASON)
+_quantity = _IntegerIn(BIGINT, 1)
+_bigint = _IntegerIn(BIGINT)
+# INTEGER in staging, and dates are moved back by it (a plan interval): 10,000 years from any accepted date
+# stays within DuckDB's timestamps.
+MAX_INTERVAL_COUNT = 10_000
+_interval_count = _IntegerIn(
+    INTEGER, 1, MAX_INTERVAL_COUNT, "a plan interval longer than 10,000 units cannot be dated"
+)
+# raw.data_sources.auto_churn_interval_days is an INTEGER; dates are moved forward by it.
+MAX_AUTO_CHURN_DAYS = 36_500
+auto_churn_days = _IntegerIn(INTEGER, 1, MAX_AUTO_CHURN_DAYS, "auto-churn waits at most 100 years")
 
 
 def _boolean(value: Any) -> str | None:
@@ -213,6 +321,8 @@ def _timestamp(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be a timestamp string, got {_json_type(value)} {_show(value)}"
     if parse_timestamp(value) is None:
+        if _out_of_range_after_offset(value):
+            return f"is out of range once converted to UTC (0001-01-01 to 9999-12-31): {_show(value)}"
         return f"is not a timestamp: {_show(value)} (expected {TIMESTAMP_FORMATS})"
     return None
 
@@ -261,8 +371,8 @@ class _Enum:
 # The fast path of check_fields: per checker, a cheap test that implies the checker would return None (and
 # nothing else: when it fails, the checker itself runs and decides). A type here means "exactly this type"
 # (exact, so bool never passes for int); the other kinds are tested inline in _fields_ok.
-_IDENTIFIER, _TIMESTAMP_KIND, _POSITIVE, _NON_NEGATIVE, _TEXT, _CURRENCY = range(6)
-FastKind = type | int | frozenset[str]
+_IDENTIFIER, _TIMESTAMP_KIND, _TEXT, _CURRENCY = range(4)
+FastKind = type | int | frozenset[str] | tuple[int, int]
 _FAST_KINDS: dict[Checker, FastKind] = {
     _string: str,
     _integer: int,
@@ -271,8 +381,6 @@ _FAST_KINDS: dict[Checker, FastKind] = {
     _array: list,
     _identifier: _IDENTIFIER,
     _timestamp: _TIMESTAMP_KIND,
-    _positive_integer: _POSITIVE,
-    _non_negative_integer: _NON_NEGATIVE,
     _text: _TEXT,
     _currency: _CURRENCY,
 }
@@ -281,6 +389,8 @@ _FAST_KINDS: dict[Checker, FastKind] = {
 def _fast_kind(check: Checker) -> FastKind | None:
     if isinstance(check, _Enum):
         return check.allowed
+    if isinstance(check, _IntegerIn):
+        return (check.low, check.high)
     return _FAST_KINDS.get(check)
 
 
@@ -357,7 +467,7 @@ PLAN = Schema(
     "plan",
     (
         Field("name", _string, required=True),
-        Field("interval_count", _positive_integer, required=True),
+        Field("interval_count", _interval_count, required=True),
         Field("interval_unit", _Enum(*INTERVAL_UNITS), required=True),
         Field("external_id", _identifier),
         Field("data_source_uuid", _string),
@@ -383,22 +493,22 @@ LINE_ITEM = Schema(
     "line_item",
     (
         Field("type", _Enum(*LINE_ITEM_TYPES), required=True),
-        Field("amount_in_cents", _integer, required=True),
+        Field("amount_in_cents", _cents, required=True),
         Field("subscription_external_id", _identifier),
         Field("plan_external_id", _identifier),
         Field("plan_uuid", _identifier),
         Field("service_period_start", _timestamp),
         Field("service_period_end", _timestamp),
-        Field("quantity", _positive_integer),
-        Field("discount_amount_in_cents", _integer),
+        Field("quantity", _quantity),
+        Field("discount_amount_in_cents", _cents),
         Field("discount_code", _string),
-        Field("tax_amount_in_cents", _integer),
-        Field("transaction_fees_in_cents", _integer),
+        Field("tax_amount_in_cents", _cents),
+        Field("transaction_fees_in_cents", _cents),
         Field("prorated", _boolean),
         Field("proration_type", _Enum(*PRORATION_TYPES)),
         Field("cancelled_at", _timestamp),
         Field("subscription_set_external_id", _identifier),
-        Field("event_order", _integer),
+        Field("event_order", _bigint),
         Field("external_id", _identifier),
         Field("description", _string),
         Field("invoice_external_id", _identifier),
@@ -412,7 +522,7 @@ TRANSACTION = Schema(
         Field("result", _Enum(*TRANSACTION_RESULTS), required=True),
         Field("date", _timestamp, required=True),
         Field("external_id", _identifier),
-        Field("amount_in_cents", _non_negative_integer),
+        Field("amount_in_cents", _non_negative_cents),
         Field("invoice_external_id", _identifier),
     ),
 )
@@ -429,9 +539,9 @@ SUBSCRIPTION_EVENT = Schema(
         Field("subscription_set_external_id", _identifier),
         Field("plan_external_id", _identifier),
         Field("currency", _currency),
-        Field("amount_in_cents", _integer),
-        Field("tax_amount_in_cents", _integer),
-        Field("quantity", _integer),
+        Field("amount_in_cents", _cents),
+        Field("tax_amount_in_cents", _cents),
+        Field("quantity", _bigint),
         Field("retracted_event_id", _identifier),
         Field("data_source_uuid", _string),
     ),
@@ -505,14 +615,21 @@ def _fields_ok(schema: Schema, obj: dict[str, Any]) -> bool:
             return False
     fast = schema.fast
     for name, value in obj.items():
+        cls = type(value)
+        if len(name) > MAX_STRING_LENGTH:
+            return False
+        if cls is str:
+            if len(value) > MAX_STRING_LENGTH:
+                return False
+        elif (cls is dict or cls is list) and value and _shape_problem(value) is not None:
+            return False
         if value is None or name not in fast:
             continue  # null means absent; unknown fields are kept as sent
         kind = fast[name]
-        cls = type(value)
         if cls is kind:
             continue
         if kind is _IDENTIFIER:
-            if cls is str and value.strip():
+            if cls is str and value.strip() and len(value) <= MAX_IDENTIFIER_LENGTH:
                 continue
         elif kind is _TIMESTAMP_KIND:
             if cls is str and parse_timestamp(value) is not None:
@@ -520,11 +637,8 @@ def _fields_ok(schema: Schema, obj: dict[str, Any]) -> bool:
         elif type(kind) is frozenset:
             if cls is str and value in kind:
                 continue
-        elif kind is _POSITIVE:
-            if cls is int and value > 0:
-                continue
-        elif kind is _NON_NEGATIVE:
-            if cls is int and value >= 0:
+        elif type(kind) is tuple:  # an integer range
+            if cls is int and kind[0] <= value <= kind[1]:
                 continue
         elif kind is _TEXT:
             if cls is str or cls is int or cls is float:
@@ -542,6 +656,12 @@ def check_fields(schema: Schema, obj: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = [(name, "is required") for name in schema.required if obj.get(name) is None]
     by_name = schema.by_name
     for name, value in obj.items():
+        message = _value_problem(value)
+        if message is None and len(name) > MAX_STRING_LENGTH:
+            message = f"member name is longer than {MAX_STRING_LENGTH:,} characters"
+        if message is not None:
+            issues.append((name[:MAX_IDENTIFIER_LENGTH], message))
+            continue
         spec = by_name.get(name)
         if spec is None or value is None:
             continue  # unknown fields are kept as sent; null means absent
@@ -640,7 +760,7 @@ def _data_source_rules(obj: dict[str, Any], issues: list[Issue]) -> None:
     enabled, interval = setting.get("enabled"), setting.get("interval")
     if enabled is not None and (message := _boolean(enabled)) is not None:
         issues.append(("auto_churn_subscription_setting.enabled", message))
-    if interval is not None and (message := _positive_integer(interval)) is not None:
+    if interval is not None and (message := auto_churn_days(interval)) is not None:
         issues.append(("auto_churn_subscription_setting.interval", message))
 
 

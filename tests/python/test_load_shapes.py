@@ -138,19 +138,19 @@ def test_single_plan_request_lands_and_a_plan_without_external_id_is_keyed_by_na
 
 def test_data_source_create_request_upserts_auto_churn_setting(write_request, load, query):
     create = {"name": "Stripe", "auto_churn_subscription_setting": {"enabled": True, "interval": 30}}
-    assert load(write_request("ds.json", create)).returncode == 0
+    assert load(write_request("ds.json", create), data_source="Stripe").returncode == 0
     settings = (
         "select uuid, name, auto_churn_enabled, auto_churn_interval_days from raw.data_sources where name = ?"
     )
     assert query(settings, ["Stripe"]) == [(data_source_uuid("Stripe"), "Stripe", True, 30)]
-    again = load(write_request("ds.json", create))
+    again = load(write_request("ds.json", create), data_source="Stripe")
     assert again.returncode == 0
     assert query("select objects_accepted, objects_unchanged from main.loads order by started_at")[-1] == (
         0,
         1,
     )
     changed = {"name": "Stripe", "auto_churn_subscription_setting": {"enabled": True, "interval": 7}}
-    assert load(write_request("ds2.json", changed)).returncode == 0
+    assert load(write_request("ds2.json", changed), data_source="Stripe").returncode == 0
     assert query(settings, ["Stripe"]) == [(data_source_uuid("Stripe"), "Stripe", True, 7)]
 
 
