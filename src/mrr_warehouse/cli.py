@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mrr_warehouse import generate, landing, lifecycle, manual_edits, metrics_export, reading, sources
+from mrr_warehouse import export, generate, landing, lifecycle, manual_edits, metrics_export, reading, sources
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.schema import OBJECT_TYPES
 
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate.add_parser(subparsers)
     metrics_export.add_parser(subparsers)
+    export.add_parser(subparsers)
     manual_edits.add_parser(subparsers)
     return parser
 
