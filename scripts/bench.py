@@ -7,7 +7,8 @@ Steps (each announced with its progress; everything lands in --workdir, results 
    main.loads), peak RSS
 3. `dbt build --full-refresh --exclude-resource-type unit_test` (models + data tests) and then `dbt run
    --full-refresh` (models alone), as_of_date = the last day of the generated window: wall time, dbt's own
-   elapsed time, peak RSS, the slowest nodes from run_results.json, time per layer
+   elapsed time, peak RSS, the slowest nodes from run_results.json, time per layer, and the time the build spent
+   publishing the snapshot (the plugin's "published ... in S s" line) with its share of the wall time
 4. the baseline: scripts/baseline_playbook.sql (customer x month spine + lag(), as dbt Labs' mrr-playbook) on
    intermediate.int_line_items_normalized in the same database (a subprocess): query time, peak RSS; and the
    ratios our time / baseline time, among them the "MRR path" (the models between the baseline's input
@@ -371,6 +372,22 @@ def read_run_results(target: Path) -> dict[str, Any]:
     }
 
 
+_PUBLISHED = re.compile(r"published (\d+) tables of build \S+ to (\S+) in ([\d.]+) s")
+
+
+def read_publish(log: Path) -> dict[str, Any]:
+    """What the on-run-end hook's publishing took (mrr_warehouse.dbt_plugin logs one line), and the file's size."""
+    match = _PUBLISHED.search(log.read_text(errors="replace")) if log.exists() else None
+    if match is None:
+        return {"publish_seconds": None}
+    path = Path(match.group(2))
+    return {
+        "publish_seconds": float(match.group(3)),
+        "published_tables": int(match.group(1)),
+        "published_mb": round(path.stat().st_size / MB, 1) if path.exists() else None,
+    }
+
+
 def step_dbt(
     command: str,
     extra: Sequence[str],
@@ -409,9 +426,12 @@ def step_dbt(
     result: dict[str, Any] = {
         **measured_fields(cmd, m),
         **read_run_results(target),
+        **read_publish(logs / f"{name}.log"),
     }
+    if result["publish_seconds"] is not None:
+        result["publish_share"] = round(result["publish_seconds"] / m.wall_seconds, 4)
     say(
-        f"{name}: exit {m.returncode}, {m.wall_seconds:.1f} s wall "
+        f"{name}: exit {m.returncode}, {m.wall_seconds:.1f} s wall, publish {result['publish_seconds']} s "
         f"(dbt elapsed {result.get('dbt_elapsed_seconds', '?')} s), peak RSS {m.peak_rss_mb} MB, "
         f"CPU {m.cpu_seconds} s, load average {m.load_average}; "
         f"seconds by layer {result.get('seconds_by_layer')}"
@@ -690,6 +710,10 @@ def ratio(numerator: Any, denominator: Any) -> float | None:
     return round(float(numerator) / float(denominator), 2)
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
 def markdown_table(results: dict[str, Any]) -> str:
     gen, load = results["generate"], results.get("load") or {}
     build, run, base = (
@@ -722,10 +746,14 @@ def markdown_table(results: dict[str, Any]) -> str:
         ("dbt build: peak RSS", build.get("peak_rss_mb"), "MB"),
         ("dbt build: CPU time (user + system)", build.get("cpu_seconds"), "s"),
         ("dbt build: data tests, sum of node times", (build.get("seconds_by_layer") or {}).get("test"), "s"),
+        ("dbt build: publishing the snapshot", build.get("publish_seconds"), "s"),
+        ("dbt build: publishing / build wall time", _percent(build.get("publish_share")), "%"),
+        ("published snapshot: size", build.get("published_mb"), "MB"),
         ("dbt run (models only): wall time", run.get("wall_seconds"), "s"),
         ("dbt run: dbt elapsed (without parse)", run.get("dbt_elapsed_seconds"), "s"),
         ("dbt run: peak RSS", run.get("peak_rss_mb"), "MB"),
         ("dbt run: CPU time (user + system)", run.get("cpu_seconds"), "s"),
+        ("dbt run: publishing the snapshot", run.get("publish_seconds"), "s"),
         *(
             (f"dbt run: {layer} models, sum of node times", seconds, "s")
             for layer, seconds in sorted(models_layers.items())
@@ -748,6 +776,11 @@ def markdown_table(results: dict[str, Any]) -> str:
         ("increment: load wall time", (increment.get("load") or {}).get("wall_seconds"), "s"),
         ("increment: incremental dbt build wall time", inc_build.get("wall_seconds"), "s"),
         ("increment: incremental dbt build peak RSS", inc_build.get("peak_rss_mb"), "MB"),
+        (
+            "increment: publishing / incremental build wall time",
+            _percent(inc_build.get("publish_share")),
+            "%",
+        ),
         ("increment: load + incremental build", increment.get("load_plus_build_seconds"), "s"),
         (
             "machine",

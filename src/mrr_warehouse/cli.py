@@ -6,13 +6,13 @@ Each subcommand's parser sets `func`; `main` dispatches with `args.func(args)`, 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mrr_warehouse import (
     display,
+    export,
     generate,
     landing,
     lifecycle,
@@ -148,20 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate.add_parser(subparsers)
     metrics_export.add_parser(subparsers)
+    export.add_parser(subparsers)
     manual_edits.add_parser(subparsers)
     report.add_parser(subparsers)
     return parser
 
 
-def restrict_new_files() -> None:
-    """Files this process creates (the database, its WAL, compaction copies, exports) are readable by their
-    owner only: they hold personal data. Existing files keep the mode they have."""
-    os.umask(os.umask(0) | 0o077)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    restrict_new_files()
+    landing.restrict_new_files()
     return args.func(args)
 
 

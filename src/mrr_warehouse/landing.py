@@ -34,6 +34,12 @@ def lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT_SECONDS
 
 
+def restrict_new_files() -> None:
+    """Files this process creates from now on (the database, its WAL, compaction copies, exports, the published
+    snapshot) are readable by their owner only: they hold personal data. Existing files keep their mode."""
+    os.umask(os.umask(0) | 0o077)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

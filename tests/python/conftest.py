@@ -23,6 +23,7 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The warehouse file of this test; MRR_WAREHOUSE_DB points at it (for subprocesses too)."""
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("MRR_WAREHOUSE_DB", str(path))
+    monkeypatch.delenv("MRR_WAREHOUSE_PUBLISHED_DB", raising=False)  # the snapshot goes beside it
     return path
 
 

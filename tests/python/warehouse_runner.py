@@ -29,6 +29,7 @@ class Warehouse:
         env["MRR_WAREHOUSE_DB"] = str(self.db_path)
         env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT)
         env["MRR_WAREHOUSE_TEMP_DIR"] = str(self.db_path.parent / "duckdb_tmp")
+        env.pop("MRR_WAREHOUSE_PUBLISHED_DB", None)  # builds publish beside the test's warehouse file
         return env
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
