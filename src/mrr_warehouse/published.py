@@ -202,7 +202,8 @@ def publish(con: duckdb.DuckDBPyConnection, marts: Sequence[Source], build: dict
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(final)
     temp = final.with_name(final.name + _TEMP_MARKER + str(build["build_id"]))
-    (warehouse,) = _run(con, "select current_database()")[0]
+    # The warehouse is attached under a fixed catalog name (profiles.yml, landing.CATALOG); the marts say which.
+    warehouse = marts[0].database if marts else landing.CATALOG
     sources = [*marts, *(Source(name, warehouse, "main", name) for name in LOADER_TABLES)]
     names = [source.name for source in sources]
     if len(set(names)) != len(names) or BUILD_INFO in names:

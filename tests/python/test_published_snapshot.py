@@ -13,11 +13,13 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from publishing import (
@@ -52,6 +54,8 @@ def test_readers_see_one_whole_build_and_block_neither_load_nor_build(tmp_path: 
     first = check_snapshot(snapshot)
     assert first["problems"] == []
     assert (first["as_of_date"], _some(first["row_counts"])) == (FIRST_AS_OF, FIRST_COUNTS)
+    # it holds the warehouse's personal data, so it has the warehouse file's permissions (0600 when new)
+    assert stat.S_IMODE(snapshot.stat().st_mode) == stat.S_IMODE(warehouse.db_path.stat().st_mode) == 0o600
 
     # A dashboard keeping its connection open, and a reader polling (open, read, close) all the time.
     holder = subprocess.Popen(
@@ -131,11 +135,18 @@ def test_partial_failed_and_killed_builds_leave_the_previous_snapshot(tmp_path: 
     assert partial.returncode == 0, partial.stdout[-4000:]
     assert "publish: skipped" in partial.stdout
     assert "marts not built by this run" in partial.stdout
-    # A model fails (a var that is not a number): nothing is published either.
-    failed = run_dbt(warehouse, "run", {"as_of_date": SECOND_AS_OF, "days_per_month": "not_a_number"})
+    # A model fails while it runs (a table it reads is missing): nothing is published either.
+    with duckdb.connect(str(warehouse.db_path)) as con:
+        con.execute("alter table raw.data_sources rename to data_sources_away")
+    failed = run_dbt(warehouse, "run", {"as_of_date": SECOND_AS_OF})
+    with duckdb.connect(str(warehouse.db_path)) as con:
+        con.execute("alter table raw.data_sources_away rename to data_sources")
     assert failed.returncode == 1, failed.stdout[-4000:]
     assert "publish: skipped" in failed.stdout
     assert "not every node succeeded" in failed.stdout
+    # A var that is not a number stops the run before anything runs.
+    refused = run_dbt(warehouse, "run", {"as_of_date": SECOND_AS_OF, "days_per_month": "not_a_number"})
+    assert refused.returncode != 0 and "var days_per_month" in refused.stdout, refused.stdout[-4000:]
     assert published_build_id(snapshot) == first_id
 
     def kill(process: subprocess.Popen[str]) -> None:
