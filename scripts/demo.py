@@ -29,7 +29,6 @@ from typing import Any
 
 import duckdb
 
-from mrr_warehouse import published
 from mrr_warehouse.generate import DEFAULT_START_DATE, format_summary, generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,13 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"    could not read metrics_monthly: {exc}", file=sys.stderr)
             holds = False
 
-    # The report reads the published snapshot; a build that does not publish one leaves only the warehouse.
-    published_db = Path(env.get("MRR_WAREHOUSE_PUBLISHED_DB") or db.with_name(published.DEFAULT_FILE_NAME))
-    report_db = published_db if published_db.exists() else db
-    with step(f"writing the HTML report from {report_db.name}"):
-        report_rc = stream(
-            [str(bins / "mrr-warehouse"), "report", "--database", str(report_db), "--out", str(REPORT)], env
-        )
+    # The report reads the snapshot the build published (MRR_WAREHOUSE_PUBLISHED_DB, beside the warehouse).
+    with step("writing the HTML report from the published snapshot"):
+        report_rc = stream([str(bins / "mrr-warehouse"), "report", "--out", str(REPORT)], env)
 
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s (database: {db})")
     if report_rc == 0:
