@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, load_scenario, write_requests
+from warehouse_runner import PROJECT_ROOT, Warehouse, load_scenario, write_requests
 
 # Scenario P03 (SPEC worked example) for the first build, P04 added under a second data source for the next.
 FIRST = "P03_upgrade_then_downgrade"
@@ -54,25 +54,11 @@ def check_snapshot(path: Path | str) -> dict[str, Any]:
     return {"build_id": build_id, "as_of_date": as_of, "row_counts": counts, "problems": problems}
 
 
-def dbt_argv(warehouse: Warehouse, command: str, dbt_vars: dict[str, Any], *extra: str) -> list[str]:
-    return [
-        str(BIN / "dbt"),
-        command,
-        "--vars",
-        json.dumps(dbt_vars),
-        "--target-path",
-        str(warehouse.db_path.parent / "dbt_target"),
-        "--log-path",
-        str(warehouse.db_path.parent / "dbt_logs"),
-        *extra,
-    ]
-
-
 def start_dbt(
     warehouse: Warehouse, command: str, dbt_vars: dict[str, Any], *extra: str
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        dbt_argv(warehouse, command, dbt_vars, *extra),
+        warehouse.dbt_argv(command, dbt_vars, *extra),
         cwd=PROJECT_ROOT,
         env=warehouse.env,
         stdout=subprocess.PIPE,
@@ -83,17 +69,9 @@ def start_dbt(
 
 
 def run_dbt(
-    warehouse: Warehouse, command: str, as_of_date: str, *extra: str
+    warehouse: Warehouse, command: str, dbt_vars: dict[str, Any], *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        dbt_argv(warehouse, command, as_of_date, *extra),
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    return warehouse.dbt(command, dbt_vars, *extra)
 
 
 def load_scenario_into(warehouse: Warehouse, name: str, data_source: str, folder: Path) -> None:

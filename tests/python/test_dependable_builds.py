@@ -3,14 +3,12 @@ staging cannot read (landed by an older loader) is set aside in stg_quarantined_
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, load_scenario, write_requests
+from warehouse_runner import Warehouse, load_scenario, write_requests
 
 
 @pytest.fixture(scope="module")
@@ -22,26 +20,6 @@ def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     warehouse.dbt_build({"as_of_date": "2024-06-30"}, "--exclude-resource-type", "unit_test")
     return warehouse
-
-
-def dbt_build_output(warehouse: Warehouse, dbt_vars: dict) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(BIN / "dbt"),
-            "build",
-            "--vars",
-            json.dumps(dbt_vars),
-            "--target-path",
-            str(warehouse.db_path.parent / "dbt_target"),
-            "--log-path",
-            str(warehouse.db_path.parent / "dbt_logs"),
-        ],
-        cwd=PROJECT_ROOT,
-        env=warehouse.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +37,7 @@ def dbt_build_output(warehouse: Warehouse, dbt_vars: dict) -> subprocess.Complet
 def test_an_invalid_var_fails_the_build_at_once_naming_the_var(
     scenario_warehouse: Warehouse, dbt_vars: dict, message: str
 ) -> None:
-    result = dbt_build_output(scenario_warehouse, {"as_of_date": "2024-06-30", **dbt_vars})
+    result = scenario_warehouse.dbt("build", {"as_of_date": "2024-06-30", **dbt_vars})
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
     # nothing was built: the failure came before any model ran
@@ -91,7 +69,7 @@ def test_an_object_staging_cannot_read_is_quarantined_and_the_build_passes(
             )
             """
         )
-    result = dbt_build_output(warehouse, {"as_of_date": "2024-06-30"})
+    result = warehouse.dbt("build", {"as_of_date": "2024-06-30"})
     assert result.returncode == 0, result.stdout[-4000:]
     assert "WARN 3 warn_quarantined_objects" in result.stdout
     quarantined = warehouse.query(

@@ -46,27 +46,34 @@ class Warehouse:
     def load(self, data_source: str, paths: list[Path], *extra: str) -> subprocess.CompletedProcess[str]:
         return self.cli("load", "--data-source", data_source, *extra, *(str(path) for path in paths))
 
-    def dbt_build(self, dbt_vars: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:
+    def dbt_argv(self, command: str, dbt_vars: dict[str, Any], *extra: str) -> list[str]:
         # Separate target and log folders keep parallel or repeated builds from sharing compiled state.
-        target_path = self.db_path.parent / "dbt_target"
-        result = subprocess.run(
-            [
-                str(BIN / "dbt"),
-                "build",
-                "--vars",
-                json.dumps(dbt_vars),
-                "--target-path",
-                str(target_path),
-                "--log-path",
-                str(self.db_path.parent / "dbt_logs"),
-                *extra,
-            ],
+        return [
+            str(BIN / "dbt"),
+            command,
+            "--vars",
+            json.dumps(dbt_vars),
+            "--target-path",
+            str(self.db_path.parent / "dbt_target"),
+            "--log-path",
+            str(self.db_path.parent / "dbt_logs"),
+            *extra,
+        ]
+
+    def dbt(self, command: str, dbt_vars: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:
+        """`dbt COMMAND` against this warehouse, whatever its outcome."""
+        return subprocess.run(
+            self.dbt_argv(command, dbt_vars, *extra),
             cwd=PROJECT_ROOT,
             env=self.env,
             capture_output=True,
             text=True,
             check=False,
+            timeout=900,
         )
+
+    def dbt_build(self, dbt_vars: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:
+        result = self.dbt("build", dbt_vars, *extra)
         if result.returncode != 0:
             raise AssertionError(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
         return result
