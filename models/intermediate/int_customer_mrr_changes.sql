@@ -113,10 +113,16 @@ classified as (
 -- change after that window starts the next group. A session is a run of changes each within the window of the
 -- previous one: it always starts a group, and every change up to the window after the session's first change is in
 -- that first group. Only changes later in a session (bursts longer than the window, which are rare) need the walk
--- from group start to group start below, so the walk's depth is the number of groups in a session.
+-- from group start to group start below, so the walk's depth is the number of groups in a session. The grouping
+-- CTEs carry only the columns they need (windows over narrow rows are cheaper); final joins the result back.
 movements as (
     select
-        *,
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        changed_at,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
         {% if grouping_seconds > 0 %}
             case
                 when
@@ -159,6 +165,8 @@ later_changes as (
         customer_external_id,
         session_number,
         change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
         row_number() over session_changes as later_number,
         count(*) over (
             partition by data_source_uuid, customer_external_id, session_number
@@ -200,37 +208,70 @@ later_group_starts as (
             and later_group_starts.next_group_later_number = later_changes.later_number
 ),
 
-later_groups as (
+-- Later changes marked as group starts or not. A semi and an anti join rather than a left join: the optimizer then
+-- never estimates more rows here than later_changes has, whatever it guesses for the recursive CTE, and keeps
+-- building the hash table of the join in final on the grouped side.
+later_changes_marked as (
     select
-        later_changes.data_source_uuid,
-        later_changes.customer_external_id,
-        later_changes.change_number,
-        count(later_group_starts.later_number) over (
-            partition by
-                later_changes.data_source_uuid, later_changes.customer_external_id, later_changes.session_number
-            order by later_changes.later_number
-            rows between unbounded preceding and current row
-        ) as group_in_session
+        *,
+        1 as starts_group
     from later_changes
-    left join later_group_starts
-        on
-            later_changes.data_source_uuid = later_group_starts.data_source_uuid
-            and later_changes.customer_external_id = later_group_starts.customer_external_id
-            and later_changes.session_number = later_group_starts.session_number
-            and later_changes.later_number = later_group_starts.later_number
+    where exists (
+            select 1
+            from later_group_starts
+            where
+                later_group_starts.data_source_uuid = later_changes.data_source_uuid
+                and later_group_starts.customer_external_id = later_changes.customer_external_id
+                and later_group_starts.session_number = later_changes.session_number
+                and later_group_starts.later_number = later_changes.later_number
+        )
+
+    union all
+
+    select
+        *,
+        0 as starts_group
+    from later_changes
+    where not exists (
+            select 1
+            from later_group_starts
+            where
+                later_group_starts.data_source_uuid = later_changes.data_source_uuid
+                and later_group_starts.customer_external_id = later_changes.customer_external_id
+                and later_group_starts.session_number = later_changes.session_number
+                and later_group_starts.later_number = later_changes.later_number
+        )
 ),
 
+-- group 0 of a session is its first change and every change up to the window after it; later groups are numbered
+-- by the group starts found above
 groups as (
     select
-        sessions.*,
-        -- group 0 is the session's first change and every change up to the window after it
-        coalesce(later_groups.group_in_session, 0) as group_in_session
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        session_number,
+        0 as group_in_session
     from sessions
-    left join later_groups
-        on
-            sessions.data_source_uuid = later_groups.data_source_uuid
-            and sessions.customer_external_id = later_groups.customer_external_id
-            and sessions.change_number = later_groups.change_number
+    where {{ seconds_between('session_started_at', 'changed_at') }} <= {{ grouping_seconds }}
+
+    union all
+
+    select
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        session_number,
+        sum(starts_group) over (
+            partition by data_source_uuid, customer_external_id, session_number
+            order by later_number
+            rows between unbounded preceding and current row
+        ) as group_in_session
+    from later_changes_marked
 ),
 
 group_bounds as (
