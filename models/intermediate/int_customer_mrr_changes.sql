@@ -168,6 +168,8 @@ later_changes as (
         individual_movement_type,
         customer_mrr_after_in_cents,
         row_number() over session_changes as later_number,
+        -- the later changes up to this one's window are a prefix in change order: their count + 1 numbers the
+        -- first change outside it
         count(*) over (
             partition by data_source_uuid, customer_external_id, session_number
             order by changed_at
