@@ -3,7 +3,7 @@
     alone (a free subscription starting or ending) carry no movement but count for churn. -#}
 {%- set grouping_seconds = project_var('smart_grouping_minutes') * 60 -%}
 
-with
+with recursive
 
 subscription_changes as (
     select * from {{ ref('int_subscription_mrr_changes') }}
@@ -109,20 +109,33 @@ classified as (
     from running
 ),
 
--- Smart grouping: changes within smart_grouping_minutes of the first change of their group are classified
--- together. Groups are found without walking rows one by one: a session is a run of changes each within the
--- window of the previous one, and a session is cut into windows measured from its first change.
+-- Smart grouping (SPEC 4): a group is a change and every change up to smart_grouping_minutes after it; the next
+-- change after that window starts the next group. A session is a run of changes each within the window of the
+-- previous one: it always starts a group, and every change up to the window after the session's first change is in
+-- that first group. Only changes later in a session (bursts longer than the window, which are rare) need the walk
+-- from group start to group start below, so the walk's depth is the number of groups in a session. The grouping
+-- CTEs carry only the columns they need (windows over narrow rows are cheaper); final joins the result back.
 movements as (
     select
-        *,
-        case
-            when
-                lag(changed_at) over customer_movements is null
-                or {{ seconds_between('lag(changed_at) over customer_movements', 'changed_at') }}
-                > {{ grouping_seconds }}
-                then 1
-            else 0
-        end as starts_session
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        changed_at,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        {% if grouping_seconds > 0 %}
+            case
+                when
+                    lag(changed_at) over customer_movements is null
+                    or {{ seconds_between('lag(changed_at) over customer_movements', 'changed_at') }}
+                    > {{ grouping_seconds }}
+                    then 1
+                else 0
+            end
+        {% else %}
+            -- grouping off: every change is a session (and so a group) of its own
+            1
+        {% endif %} as starts_session
     from classified
     where individual_movement_type is not null
     window customer_movements as (
@@ -133,34 +146,134 @@ movements as (
 sessions as (
     select
         *,
-        sum(starts_session) over (
-            partition by data_source_uuid, customer_external_id
-            order by change_number
-            rows between unbounded preceding and current row
-        ) as session_number
+        sum(starts_session) over customer_so_far as session_number,
+        -- changed_at never decreases in change order, so the running max is the session's first change
+        max(case when starts_session = 1 then changed_at end) over customer_so_far as session_started_at
     from movements
+    window customer_so_far as (
+        partition by data_source_uuid, customer_external_id
+        order by change_number
+        rows between unbounded preceding and current row
+    )
 ),
 
-session_offsets as (
+-- Changes of a session beyond its first group's window, numbered in change order, each with the number of the
+-- first later change outside its own window: where the next group starts if this change starts one.
+later_changes as (
+    select
+        data_source_uuid,
+        customer_external_id,
+        session_number,
+        change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        row_number() over session_changes as later_number,
+        -- the later changes up to this one's window are a prefix in change order: their count + 1 numbers the
+        -- first change outside it
+        count(*) over (
+            partition by data_source_uuid, customer_external_id, session_number
+            order by changed_at
+            range between unbounded preceding and interval '{{ grouping_seconds }}' second following
+        ) + 1 as next_group_later_number
+    from sessions
+    where {{ seconds_between('session_started_at', 'changed_at') }} > {{ grouping_seconds }}
+    window session_changes as (
+        partition by data_source_uuid, customer_external_id, session_number order by change_number
+    )
+),
+
+-- The first later change starts the session's second group; each group start points to the next.
+later_group_starts as (
+    select
+        data_source_uuid,
+        customer_external_id,
+        session_number,
+        later_number,
+        next_group_later_number
+    from later_changes
+    where later_number = 1
+
+    union all
+
+    select
+        later_changes.data_source_uuid,
+        later_changes.customer_external_id,
+        later_changes.session_number,
+        later_changes.later_number,
+        later_changes.next_group_later_number
+    from later_group_starts
+    inner join later_changes
+        on
+            later_group_starts.data_source_uuid = later_changes.data_source_uuid
+            and later_group_starts.customer_external_id = later_changes.customer_external_id
+            and later_group_starts.session_number = later_changes.session_number
+            and later_group_starts.next_group_later_number = later_changes.later_number
+),
+
+-- Later changes marked as group starts or not. A semi and an anti join rather than a left join: the optimizer then
+-- never estimates more rows here than later_changes has, whatever it guesses for the recursive CTE, and keeps
+-- building the hash table of the join in final on the grouped side.
+later_changes_marked as (
     select
         *,
-        {{ seconds_between(
-            'min(changed_at) over (partition by data_source_uuid, customer_external_id, session_number)',
-            'changed_at'
-        ) }} as seconds_into_session
-    from sessions
+        1 as starts_group
+    from later_changes
+    where exists (
+            select 1
+            from later_group_starts
+            where
+                later_group_starts.data_source_uuid = later_changes.data_source_uuid
+                and later_group_starts.customer_external_id = later_changes.customer_external_id
+                and later_group_starts.session_number = later_changes.session_number
+                and later_group_starts.later_number = later_changes.later_number
+        )
+
+    union all
+
+    select
+        *,
+        0 as starts_group
+    from later_changes
+    where not exists (
+            select 1
+            from later_group_starts
+            where
+                later_group_starts.data_source_uuid = later_changes.data_source_uuid
+                and later_group_starts.customer_external_id = later_changes.customer_external_id
+                and later_group_starts.session_number = later_changes.session_number
+                and later_group_starts.later_number = later_changes.later_number
+        )
 ),
 
+-- group 0 of a session is its first change and every change up to the window after it; later groups are numbered
+-- by the group starts found above
 groups as (
     select
-        *,
-        {% if grouping_seconds > 0 %}
-            -- window 0 holds the session's first change and every change up to grouping_seconds after it
-            greatest(cast(ceil(seconds_into_session / {{ grouping_seconds }}.0) as integer) - 1, 0)
-        {% else %}
-            change_number
-        {% endif %} as group_number
-    from session_offsets
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        session_number,
+        0 as group_in_session
+    from sessions
+    where {{ seconds_between('session_started_at', 'changed_at') }} <= {{ grouping_seconds }}
+
+    union all
+
+    select
+        data_source_uuid,
+        customer_external_id,
+        change_number,
+        individual_movement_type,
+        customer_mrr_after_in_cents,
+        session_number,
+        sum(starts_group) over (
+            partition by data_source_uuid, customer_external_id, session_number
+            order by later_number
+            rows between unbounded preceding and current row
+        ) as group_in_session
+    from later_changes_marked
 ),
 
 group_bounds as (
@@ -171,7 +284,7 @@ group_bounds as (
         last_value(customer_mrr_after_in_cents) over customer_group as group_mrr_after_in_cents
     from groups
     window customer_group as (
-        partition by data_source_uuid, customer_external_id, session_number, group_number
+        partition by data_source_uuid, customer_external_id, session_number, group_in_session
         order by change_number
         rows between unbounded preceding and unbounded following
     )
