@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from mrr_warehouse import landing
 from warehouse_runner import BIN, PROJECT_ROOT, Warehouse, write_requests
 
 SETUP = {
@@ -206,7 +207,10 @@ def test_random_bursts_are_grouped_as_spec_4_states(tmp_path: Path) -> None:
         writer = csv.DictWriter(file, fieldnames=list(SUBSCRIPTION_CHANGE_COLUMNS))
         writer.writeheader()
         writer.writerows(random_bursts(seed=11, customers=1500))
-    with duckdb.connect(str(warehouse.db_path)) as con:
+    with duckdb.connect() as con:
+        # the compiled SQL names the catalog the warehouse is attached as (profiles.yml)
+        con.execute(f"attach '{warehouse.db_path}' as {landing.CATALOG}")
+        con.execute(f"use {landing.CATALOG}")
         con.execute("create schema intermediate")
         con.execute(
             "create table intermediate.int_subscription_mrr_changes ("
