@@ -61,11 +61,30 @@ def test_loader_gives_up_on_a_held_file_with_a_clear_message(write_request, load
     assert query("select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
-def test_loader_waits_for_a_held_file_and_then_loads(write_request, load, holder, query):
-    holder(1.5)
-    result = load(write_request("c.json", CUSTOMERS), env={"MRR_WAREHOUSE_LOCK_TIMEOUT": "60"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "waiting for" in result.stderr
+def test_loader_waits_for_a_held_file_and_then_loads(write_request, holder, db_path, tmp_path, query):
+    held = holder(120)
+    loader = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mrr_warehouse.cli",
+            "load",
+            "--data-source",
+            "Billing",
+            write_request("c.json", CUSTOMERS),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MRR_WAREHOUSE_DB": str(db_path), "MRR_WAREHOUSE_LOCK_TIMEOUT": "120"},
+        cwd=tmp_path,
+    )
+    # The file is released only once the loader says it waits: no race with a slow start on a busy machine.
+    assert "waiting for" in loader.stderr.readline()
+    held.kill()
+    held.wait()
+    out, err = loader.communicate(timeout=120)
+    assert loader.returncode == 0, out + err
     assert query("select count(*) from raw.objects") == [(2,)]
 
 
