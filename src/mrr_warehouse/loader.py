@@ -116,6 +116,7 @@ class Item:
     issues: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)  # reported when the object lands
     context: str | None = None  # "invoice X" for objects nested in an invoice
+    customer: str | None = None  # the invoice's customer, for objects nested in an invoice
 
     @property
     def valid(self) -> bool:
@@ -165,9 +166,11 @@ def _string(value: Any) -> str | None:
 
 
 def _owning_customer(item: Item) -> str | None:
-    """The external_id of the customer an object belongs to, when the object itself says so."""
+    """The external_id of the customer an object belongs to, when it or its invoice says so."""
     if item.object_type == "customer":
         return _string(item.external_id)
+    if item.customer is not None:
+        return item.customer
     if isinstance(item.obj, dict):
         return _string(item.obj.get("customer_external_id"))
     return None
@@ -869,6 +872,8 @@ class FileLoad:
             self._prepare_transaction(index, transaction, invoice.key, context)
             for index, transaction in enumerate(nested_transactions)
         ]
+        for item in (invoice, *lines, *transactions):
+            item.customer = customer  # their load_errors name it, so that erasing the customer finds them
         return InvoiceGroup(invoice, customer, lines, transactions)
 
     def _judge_invoices(self, groups: list[InvoiceGroup], referenced: set[str]) -> None:
