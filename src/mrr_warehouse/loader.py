@@ -102,6 +102,16 @@ class FileResult:
 
 
 @dataclass(slots=True)
+class RequestOutcome:
+    """What one request of a load did (for the Import API server's answer)."""
+
+    accepted: int
+    rejected: int
+    unchanged: int
+    errors: list[Problem]
+
+
+@dataclass(slots=True)
 class Item:
     """One object of a request on its way to raw.objects."""
 
@@ -209,10 +219,17 @@ class FileLoad:
         batch_size: int | None = None,
         progress_every: int | None = None,
         stream_threshold: int | None = None,
+        requests: Iterable[reading.RawRequest] | None = None,
+        on_request: Callable[[int, RequestOutcome], None] | None = None,
     ) -> None:
         self.con = con
         self.path = path
         self.file = str(path)
+        # Requests already in memory (the Import API server's): loaded exactly like a file's, `path` only names
+        # them (main.loads.file, raw.requests.file); `on_request` hears each request's own outcome.
+        self.requests = requests
+        self.on_request = on_request
+        self.request_errors: list[Problem] = []
         self.source = source
         self.strict = strict
         self.say = say
@@ -344,6 +361,8 @@ class FileLoad:
         )
 
     def _file_hash(self) -> str | None:
+        if self.requests is not None:
+            return None
         try:
             return reading.file_hash(self.path)
         except OSError:
@@ -364,13 +383,24 @@ class FileLoad:
         self.errors, self.warnings = [], []
 
     def _load_requests(self) -> None:
-        for raw in reading.iter_requests(self.path, self.stream_threshold):
+        requests = self.requests
+        if requests is None:
+            requests = reading.iter_requests(self.path, self.stream_threshold)
+        for raw in requests:
             where = f"line {raw.line}: " if raw.line is not None else ""
             try:
                 request = shapes.recognise(raw.body)
             except shapes.ShapeError as exc:
                 raise shapes.ShapeError(f"{where}{exc}") from None
+            before = (self.accepted, self.rejected, self.unchanged)
+            self.request_errors = []
             self._load_request(raw, request)
+            if self.on_request is not None:
+                accepted, rejected, unchanged = (
+                    now - then
+                    for now, then in zip((self.accepted, self.rejected, self.unchanged), before, strict=True)
+                )
+                self.on_request(raw.index, RequestOutcome(accepted, rejected, unchanged, self.request_errors))
 
     # ----------------------------------------------------------------------------------------------------------
     # Outcomes.
@@ -388,6 +418,7 @@ class FileLoad:
 
     def _error(self, problem: Problem) -> None:
         self.errors.append(problem)
+        self.request_errors.append(problem)
         self._print(problem.render(self.file))
         if not self.strict and len(self.errors) >= PROBLEM_FLUSH_SIZE:
             self._flush_problems()
@@ -562,6 +593,8 @@ class FileLoad:
             self._guarded_single("cancellation", lambda: self._load_cancellation(request))
         elif shape == "data_source":
             self._guarded_single("data_source", lambda: self._load_data_source(body.to_dict()))
+        elif shape == "invoice_transaction":
+            self._load_invoice_transaction(request)
         elif shape == "deleted_customers":
             self._load_deleted_customers(enumerate(body.iter_array("deleted_customers")))
         else:  # pragma: no cover - recognise() only returns the shapes above
@@ -1092,6 +1125,24 @@ class FileLoad:
                     self._check_transaction_date(item, invoice[1] if invoice else None)
                 self._settle(item, outcome, seen)
             self._counted(len(items))
+
+    def _load_invoice_transaction(self, request: shapes.Request) -> None:
+        """One transaction whose invoice the path names by uuid: lands as a flat transaction of that invoice."""
+        obj = request.body.to_dict()
+        if _string(obj.get("invoice_external_id")) is None and request.invoice_uuid is not None:
+            self._flush()  # an invoice landed earlier in this load must be found
+            invoice = landing.external_id_for_uuid(
+                self.con, self.source.uuid, "invoice", "inv", request.invoice_uuid
+            )
+            if invoice is None:
+                message = f"invoice {request.invoice_uuid} is unknown in data source {self.source.name}"
+                self._reject(
+                    Item("transaction", obj, None, _string(obj.get("external_id"))),
+                    [("invoice_uuid", message)],
+                )
+                return
+            obj = {**obj, "invoice_external_id": invoice}
+        self._load_transactions([(None, obj)])
 
     @staticmethod
     def _check_transaction_date(item: Item, invoice_date: Any) -> None:
