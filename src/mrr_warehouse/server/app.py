@@ -24,8 +24,9 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mrr_warehouse import landing
-from mrr_warehouse.server import keys, routes
+from mrr_warehouse.server import keys, routes, store
 from mrr_warehouse.server.writer import LoadFailed, ReadJob, Unavailable, Writer
+from mrr_warehouse.sources import DataSource
 
 log = logging.getLogger("mrr_warehouse.server")
 
@@ -35,6 +36,7 @@ MAX_BODY_BYTES = int(os.environ.get("MRR_WAREHOUSE_MAX_BODY_BYTES") or 32 * 1024
 LOCK_WAIT_SECONDS = float(os.environ.get("MRR_WAREHOUSE_SERVER_LOCK_WAIT") or 5)
 RETRY_AFTER_SECONDS = 10
 KEY_CACHE_SECONDS = 2.0
+SOURCE_CACHE_SECONDS = 2.0
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -133,9 +135,21 @@ class ServerState:
         self.keys_read_at = -1e9
         # uuid -> (data source uuid, external id) of objects this server has seen; a miss asks the database.
         self.known: dict[str, tuple[str, str]] = {}
+        self.sources: dict[str, DataSource] = {}
+        self.sources_read_at = -1e9
 
     async def run(self, read: Any) -> Any:
         return await asyncio.wrap_future(self.writer.submit(ReadJob(read)))
+
+    async def data_source(self, uuid: str) -> DataSource | None:
+        """The data source with this uuid; re-read every few seconds (a CLI may delete or create one) and on a
+        miss, so that writes need no read of their own."""
+        stale = time.monotonic() - self.sources_read_at > SOURCE_CACHE_SECONDS
+        if stale or uuid not in self.sources:
+            rows = await self.run(store.data_sources)
+            self.sources = {row[0]: DataSource(row[0], row[1]) for row in rows}
+            self.sources_read_at = time.monotonic()
+        return self.sources.get(uuid)
 
     async def key_valid(self, key: str) -> bool:
         if keys.env_key_matches(key):

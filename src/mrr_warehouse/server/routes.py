@@ -67,11 +67,10 @@ async def _body(request: Request) -> tuple[str, dict[str, Any]]:
 async def _source(request: Request, uuid: Any, *, status: int = 404) -> DataSource:
     if not isinstance(uuid, str):
         raise Refused(422, "data_source_uuid is required", errors={"data_source_uuid": "is required"})
-    rows = await _read(request, store.data_sources)
-    for row in rows:
-        if row[0] == uuid:
-            return DataSource(row[0], row[1])
-    raise Refused(status, f"data source {uuid} not found", errors={"data_source_uuid": "not found"})
+    source = await _state(request).data_source(uuid)
+    if source is None:
+        raise Refused(status, f"data source {uuid} not found", errors={"data_source_uuid": "not found"})
+    return source
 
 
 async def _find(request: Request, object_type: str, uuid: str) -> tuple[DataSource, str]:
@@ -199,6 +198,7 @@ async def delete_data_source(request: Request) -> Response:
 
     await state.run(delete)
     state.known.clear()
+    state.sources_read_at = -1e9
     return Response(status_code=204)
 
 
