@@ -66,7 +66,11 @@ def customers_per_second(uri: str, source: str, clients: int, seconds: float) ->
         session.auth = (KEY, "")
         index = 0
         while time.monotonic() < stop_at:
-            body = {"data_source_uuid": source, "external_id": f"bench-{number}-{index}", "name": f"Customer {index}"}
+            body = {
+                "data_source_uuid": source,
+                "external_id": f"bench-{number}-{index}",
+                "name": f"Customer {index}",
+            }
             started = time.perf_counter()
             response = session.post(f"{uri}/customers", data=orjson.dumps(body), timeout=60)
             latencies[number].append(time.perf_counter() - started)
@@ -96,9 +100,13 @@ def bulk_import(uri: str, source: str, megabytes: float) -> dict[str, float]:
     customer = {"name": "N" * 60, "email": "someone@example.com", "company": "C" * 60, "country": "DE"}
     per_object = len(orjson.dumps({**customer, "external_id": "bulk-0000000"})) + 1
     count = int(megabytes * 1024 * 1024 / per_object)
-    body = orjson.dumps({"customers": [{**customer, "external_id": f"bulk-{index:07d}"} for index in range(count)]})
+    body = orjson.dumps(
+        {"customers": [{**customer, "external_id": f"bulk-{index:07d}"} for index in range(count)]}
+    )
     started = time.perf_counter()
-    response = requests.post(f"{uri}/data_sources/{source}/json_imports", data=body, auth=(KEY, ""), timeout=600)
+    response = requests.post(
+        f"{uri}/data_sources/{source}/json_imports", data=body, auth=(KEY, ""), timeout=600
+    )
     elapsed = time.perf_counter() - started
     if response.status_code != 200 or response.json()["status_details"]["accepted"] != count:
         raise SystemExit(f"bulk import failed: {response.status_code} {response.text[:300]}")
@@ -119,7 +127,9 @@ def main() -> None:
         leftover.unlink(missing_ok=True)
     process, uri = start(db)
     try:
-        source = requests.post(f"{uri}/data_sources", json={"name": "Bench"}, auth=(KEY, ""), timeout=60).json()["uuid"]
+        source = requests.post(
+            f"{uri}/data_sources", json={"name": "Bench"}, auth=(KEY, ""), timeout=60
+        ).json()["uuid"]
         print(f"{args.clients} clients creating single customers for {args.seconds:g} s ...", flush=True)
         rate = customers_per_second(uri, source, args.clients, args.seconds)
         print(f"one json_imports request of {args.bulk_mb:g} MB ...", flush=True)
@@ -137,7 +147,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"\n{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, load average {load:.1f}\n")
     print("| what | value |\n|---|---|")
-    print(f"| single-customer creates, {args.clients} concurrent clients | {rate['requests_per_second']:,.0f} requests/s |")
+    print(
+        f"| single-customer creates, {args.clients} concurrent clients | {rate['requests_per_second']:,.0f} requests/s |"
+    )
     print(f"| their latency p50 / p99 | {rate['p50_ms']:.1f} / {rate['p99_ms']:.1f} ms |")
     print(f"| customers landed / loads (batches) | {landed:,} / {loads:,} |")
     print(
