@@ -148,7 +148,8 @@ def main() -> None:
     print(f"\n{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, load average {load:.1f}\n")
     print("| what | value |\n|---|---|")
     print(
-        f"| single-customer creates, {args.clients} concurrent clients | {rate['requests_per_second']:,.0f} requests/s |"
+        f"| single-customer creates, {args.clients} concurrent clients |"
+        f" {rate['requests_per_second']:,.0f} requests/s |"
     )
     print(f"| their latency p50 / p99 | {rate['p50_ms']:.1f} / {rate['p99_ms']:.1f} ms |")
     print(f"| customers landed / loads (batches) | {landed:,} / {loads:,} |")
