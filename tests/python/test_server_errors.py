@@ -263,3 +263,42 @@ def test_api_keys_are_stored_hashed_and_revocable(server: tuple[str, Warehouse])
     assert warehouse.cli("api-keys", "revoke", "ci").returncode == 0
     threading.Event().wait(2.5)  # the server re-reads the stored keys every 2 s
     assert requests.get(f"{uri}/ping", auth=(key, ""), timeout=30).status_code == 401
+
+
+def test_a_customer_is_updated_and_deleted_through_the_client(
+    server: tuple[str, Warehouse], source: str
+) -> None:
+    uri, warehouse = server
+    config = _config(uri)
+    created = chartmogul.Customer.create(
+        config,
+        data={"data_source_uuid": source, "external_id": "c-life", "name": "Life", "email": "l@example.com"},
+    ).get()
+    chartmogul.Customer.modify(config, uuid=created.uuid, data={"company": "Life Ltd"}).get()
+    updated = chartmogul.Customer.retrieve(config, uuid=created.uuid).get()
+    assert (updated.company, updated.email) == ("Life Ltd", "l@example.com")
+    chartmogul.Customer.destroy(config, uuid=created.uuid).get()
+    assert requests.get(f"{uri}/customers/{created.uuid}", auth=(KEY, ""), timeout=30).status_code == 404
+    # The source keeps no deleted customers (its default): no row of it remains.
+    assert _count(warehouse, "select count(*) from raw.objects where external_id = 'c-life'") == 0
+
+
+def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    customers = [{"external_id": f"late-{index}", "name": "N" * 100} for index in range(40_000)]
+    answers: list[requests.Response] = []
+    with serving(warehouse.db_path, KEY) as uri:
+        source = _post(uri, "/data_sources", {"name": "Late"}).json()["uuid"]
+
+        def send() -> None:
+            body = orjson.dumps({"customers": customers})
+            answers.append(
+                requests.post(f"{uri}/data_sources/{source}/json_imports", data=body, auth=(KEY, ""))
+            )
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        threading.Event().wait(0.3)  # the request is being received or landed when SIGTERM arrives
+    sender.join()
+    assert [answer.status_code for answer in answers] == [200]
+    assert warehouse.query("select count(*) from raw.objects where object_type = 'customer'") == [(40_000,)]
