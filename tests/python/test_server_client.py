@@ -114,11 +114,14 @@ def tutorial(config: chartmogul.Config) -> dict[str, str]:
         "line_items": [_line("sub_bob", gold.uuid, 3000, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z")],
     }
     bob_invoices = chartmogul.Invoice.create(config, uuid=bob.uuid, data={"invoices": [bob_invoice]}).get()
-    chartmogul.CustomerSubscription.cancel(
-        config,
-        uuid=bob_invoices.invoices[0].line_items[0].subscription_uuid,
-        data={"cancelled_at": "2024-03-01T00:00:00Z"},
+    # As the tutorial does: find the subscription among the customer's, cancel it by its uuid.
+    (subscription,) = chartmogul.CustomerSubscription.list_imported(config, uuid=bob.uuid).get().subscriptions
+    assert subscription.uuid == bob_invoices.invoices[0].line_items[0].subscription_uuid
+    assert subscription.plan_uuid == gold.uuid
+    cancelled = chartmogul.CustomerSubscription.cancel(
+        config, uuid=subscription.uuid, data={"cancelled_at": "2024-03-01T00:00:00Z"}
     ).get()
+    assert [date.isoformat() for date in cancelled.cancellation_dates] == ["2024-03-01T00:00:00+00:00"]
     # Cleo arrives in a bulk import: Silver 120000 a year from Jan 15 (10000 a month).
     chartmogul.JsonImport.create(
         config,
@@ -218,6 +221,27 @@ def test_tutorial_flow_through_the_official_client_builds_the_hand_computed_move
         }
         contacts = chartmogul.Contact.all(config, data_source_uuid=uuids["ds"]).get()
         assert [contact.email for contact in contacts.entries] == ["ada.billing@example.com"]
+        subscriptions = chartmogul.Customer.subscriptions(config, uuid=uuids["bob"]).get().subscriptions
+        assert [date.isoformat() for date in subscriptions[0].cancellation_dates] == [
+            "2024-03-01T00:00:00+00:00"
+        ]
+        assert {
+            plan.external_id for plan in chartmogul.Plan.all(config, data_source_uuid=uuids["ds"]).get().plans
+        } == {
+            "gold",
+            "silver",
+        }
+        assert len(chartmogul.Invoice.all(config, data_source_uuid=uuids["ds"]).get().invoices) == 5
+        assert chartmogul.DataSource.retrieve(config, uuid=uuids["ds"]).get().name == "Tutorial"
+        temporary = chartmogul.DataSource.create(config, data={"name": "Temporary"}).get()
+        assert {source.name for source in chartmogul.DataSource.all(config).get().data_sources} == {
+            "Tutorial",
+            "Temporary",
+        }
+        chartmogul.DataSource.destroy(config, uuid=temporary.uuid).get()
+        assert [source.name for source in chartmogul.DataSource.all(config).get().data_sources] == [
+            "Tutorial"
+        ]
     assert warehouse.query("select count(*) from main.load_errors") == [(0,)]
     warehouse.dbt_build(AS_OF)
     assert _movements(warehouse) == EXPECTED_MOVEMENTS

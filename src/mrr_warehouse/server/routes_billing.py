@@ -111,6 +111,28 @@ async def list_invoices(request: Request) -> Response:
 
 
 @endpoint
+async def list_customer_subscriptions(request: Request) -> Response:
+    """The customer's subscriptions in the Import API's shape (the tutorial finds the uuid to cancel here)."""
+    customer_uuid = request.path_params["uuid"]
+    source, customer = await find(request, "customer", customer_uuid)
+    rows = await read(request, store.customer_subscriptions, source.uuid, customer)
+    subscriptions = [
+        {
+            "uuid": views.uuid_of("sub", source.uuid, "subscription", subscription),
+            "external_id": subscription,
+            "customer_uuid": customer_uuid,
+            "data_source_uuid": source.uuid,
+            "plan_uuid": views.uuid_of("pl", source.uuid, "plan", plan) if plan else None,
+            "cancellation_dates": dates,
+        }
+        for subscription, plan, dates in rows
+    ]
+    return json_response(
+        {"customer_uuid": customer_uuid, "subscriptions": subscriptions, "has_more": False, "cursor": None}
+    )
+
+
+@endpoint
 async def create_transaction(request: Request) -> Response:
     source, invoice = await find(request, "invoice", request.path_params["uuid"])
     text, body = await body_of(request)

@@ -134,3 +134,45 @@ def load_errors(con: duckdb.DuckDBPyConnection, load_id: str) -> list[tuple[Any,
         " order by created_at, position",
         [load_id],
     )
+
+
+def customer_subscriptions(
+    con: duckdb.DuckDBPyConnection, data_source_uuid: str, customer_external_id: str
+) -> list[tuple[str, str | None, list[str]]]:
+    """(subscription external id, plan external id of its newest line, cancellation dates) of the customer's
+    subscriptions: those of its invoices' line items and of its subscription events, in first-seen order."""
+    rows = landing.run(
+        con,
+        """
+        with invoices as (
+            select distinct external_id from raw.objects
+            where data_source_uuid = $1 and object_type = 'invoice'
+                and json_extract_string(body, '$.customer_external_id') = $2
+        ),
+        named as (
+            select json_extract_string(body, '$.subscription_external_id') as subscription,
+                json_extract_string(body, '$.plan_external_id') as plan, object_seq
+            from raw.objects
+            where data_source_uuid = $1 and (
+                (object_type = 'line_item' and invoice_external_id in (select external_id from invoices))
+                or (object_type = 'subscription_event'
+                    and json_extract_string(body, '$.customer_external_id') = $2)
+            )
+        ),
+        cancellations as (
+            select json_extract_string(body, '$.subscription_external_id') as subscription,
+                list(coalesce(json_extract_string(body, '$.cancelled_at'), '') order by object_seq) as dates
+            from raw.objects
+            where data_source_uuid = $1 and object_type = 'cancellation'
+            group by 1
+        )
+        select named.subscription, arg_max(named.plan, named.object_seq) filter (where named.plan is not null),
+            any_value(cancellations.dates), min(named.object_seq) as first_seen
+        from named left join cancellations using (subscription)
+        where named.subscription is not null
+        group by named.subscription
+        order by first_seen
+        """,
+        [data_source_uuid, customer_external_id],
+    )
+    return [(row[0], row[1], [date for date in (row[2] or []) if date]) for row in rows]
