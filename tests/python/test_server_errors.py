@@ -302,3 +302,23 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
     sender.join()
     assert [answer.status_code for answer in answers] == [200]
     assert warehouse.query("select count(*) from raw.objects where object_type = 'customer'") == [(40_000,)]
+
+
+def test_a_bulk_import_reports_each_rejected_object(server: tuple[str, Warehouse], source: str) -> None:
+    uri, _ = server
+    config = _config(uri)
+    body = {
+        "external_id": "bulk-with-errors",
+        "customers": [
+            {"external_id": "b-ok", "name": "Ok"},
+            {"name": "No id"},
+            {"external_id": "b-bad", "country": 7},
+        ],
+    }
+    created = chartmogul.JsonImport.create(config, data_source_uuid=source, data=body).get()
+    assert created.status == "completed_with_errors"
+    assert (created.status_details["accepted"], created.status_details["rejected"]) == (1, 2)
+    errors = {(error["position"], error["field"]) for error in created.status_details["errors"]}
+    assert errors == {(1, "external_id"), (2, "country")}
+    again = chartmogul.JsonImport.retrieve(config, data_source_uuid=source, id=created.id).get()
+    assert again.status_details == created.status_details
