@@ -184,6 +184,19 @@ def _owning_customer(item: Item) -> str | None:
     return None
 
 
+def _single_object(request: shapes.Request) -> Any:
+    """The object of a single-object request; a contact whose customer only the path names gets its uuid."""
+    obj = request.body.to_dict()
+    if (
+        request.shape == "contact"
+        and request.customer_uuid is not None
+        and obj.get("customer_external_id") is None
+        and obj.get("customer_uuid") is None
+    ):
+        obj = {**obj, "customer_uuid": request.customer_uuid}
+    return obj
+
+
 def _clip(text: str, size: int = 200) -> str:
     return text if len(text) <= size else text[:size] + "..."
 
@@ -437,7 +450,7 @@ class FileLoad:
         items = []
         for _, request in group:
             self.request_source_uuid = request.data_source_uuid
-            items.append(self._guarded(object_type, None, request.body.to_dict(), self._prepare_simple))
+            items.append(self._guarded(object_type, None, _single_object(request), self._prepare_simple))
         wanted = {(object_type, item.key) for item in items if item.valid and item.key}
         known = self._lookup(wanted | self._wanted_customers(items))
         self._check_customers(items, known)
@@ -614,7 +627,7 @@ class FileLoad:
         if shape in ("bulk", "invoice_import", "subscription_events", "contacts"):
             self._load_bulk(request)
         elif shape in SINGLE_OBJECT_SHAPES:
-            self._load_simple(shape, [(None, body.to_dict())])
+            self._load_simple(shape, [(None, _single_object(request))])
         elif shape == "cancellation":
             self._guarded_single("cancellation", lambda: self._load_cancellation(request))
         elif shape == "data_source":

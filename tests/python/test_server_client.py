@@ -219,8 +219,16 @@ def test_tutorial_flow_through_the_official_client_builds_the_hand_computed_move
             "subscription_cancellation_scheduled",
             "subscription_event_retracted",
         }
+        chartmogul.Customer.createContact(
+            config,
+            uuid=uuids["bob"],
+            data={"data_source_uuid": uuids["ds"], "first_name": "Bob", "email": "b2@x.test"},
+        ).get()
         contacts = chartmogul.Contact.all(config, data_source_uuid=uuids["ds"]).get()
-        assert [contact.email for contact in contacts.entries] == ["ada.billing@example.com"]
+        assert [(contact.email, contact.customer_external_id) for contact in contacts.entries] == [
+            ("ada.billing@example.com", "cus_ada"),
+            ("b2@x.test", "cus_bob"),
+        ]
         subscriptions = chartmogul.Customer.subscriptions(config, uuid=uuids["bob"]).get().subscriptions
         assert [date.isoformat() for date in subscriptions[0].cancellation_dates] == [
             "2024-03-01T00:00:00+00:00"

@@ -7,6 +7,7 @@ from starlette.routing import Route
 from mrr_warehouse.server.routes_billing import (
     cancel_subscription,
     create_contact,
+    create_customer_contact,
     create_subscription_event,
     create_transaction,
     import_invoices,
@@ -62,5 +63,6 @@ ROUTES = [
     Route("/v1/subscription_events", list_subscription_events, methods=["GET"]),
     Route("/v1/subscription_events", retract_subscription_event, methods=["DELETE"]),
     Route("/v1/contacts", create_contact, methods=["POST"]),
+    Route("/v1/customers/{uuid}/contacts", create_customer_contact, methods=["POST"]),
     Route("/v1/contacts", list_contacts, methods=["GET"]),
 ]

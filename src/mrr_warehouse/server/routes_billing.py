@@ -254,6 +254,16 @@ async def create_contact(request: Request) -> Response:
 
 
 @endpoint
+async def create_customer_contact(request: Request) -> Response:
+    """Customer.createContact: the customer is named by the path only."""
+    source, customer = await find(request, "customer", request.path_params["uuid"])
+    text, body = await body_of(request)
+    refuse_rejected(await land(request, source, text, body, ("contact",)))
+    key = body.get("external_id") or f"{customer}#{body.get('email') or ''}"
+    return json_response(views.contact(source.uuid, key, {**body, "customer_external_id": customer}))
+
+
+@endpoint
 async def list_contacts(request: Request) -> Response:
     per_page, offset = page(request)
     params = request.query_params
