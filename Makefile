@@ -42,6 +42,7 @@ format: install
 
 bench: install
 	$(BIN)/python scripts/bench.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python scripts/bench_server.py
 
 clean:
 	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal demo_data report.html

@@ -24,6 +24,7 @@ from mrr_warehouse import (
 )
 from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.schema import OBJECT_TYPES
+from mrr_warehouse.server import keys, serve
 
 _say, _note = display.say, display.note  # every line printed is escaped (src/mrr_warehouse/display.py)
 
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(subparsers)
     manual_edits.add_parser(subparsers)
     report.add_parser(subparsers)
+    serve.add_parser(subparsers)
+    keys.add_parser(subparsers)
     return parser
 
 

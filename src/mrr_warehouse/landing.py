@@ -440,7 +440,18 @@ def cancellation_history(
 # raw.requests, raw.data_sources.
 
 
-def request_hashes(con: duckdb.DuckDBPyConnection, data_source_uuid: str) -> set[str]:
+def request_hashes(
+    con: duckdb.DuckDBPyConnection, data_source_uuid: str, among: list[str] | None = None
+) -> set[str]:
+    """Content hashes of the source's landed requests (only those in `among`, when given)."""
+    if among is not None:
+        rows = run(
+            con,
+            "select distinct content_hash from raw.requests"
+            " where data_source_uuid = ? and list_contains(?, content_hash)",
+            [data_source_uuid, among],
+        )
+        return {row[0] for row in rows}
     rows = run(
         con, "select distinct content_hash from raw.requests where data_source_uuid = ?", [data_source_uuid]
     )

@@ -65,6 +65,7 @@ MAX_PRINTED_PROBLEMS = 1000
 PROBLEM_FLUSH_SIZE = 10_000
 
 IMMUTABLE = frozenset({"invoice", "line_item", "transaction"})
+SINGLE_OBJECT_SHAPES = ("customer", "plan", "subscription_event", "contact")
 _PLURAL = {"invoice": "invoices", "line_item": "line items", "transaction": "transactions"}
 
 # Load statuses (main.loads.status).
@@ -99,6 +100,16 @@ class FileResult:
         if self.status == REJECTED_STRICT:
             return f"{self.file}: rejected (--strict), nothing landed: {counts} (load {self.load_id})"
         return f"{self.file}: {self.status}: {counts} (load {self.load_id})"
+
+
+@dataclass(slots=True)
+class RequestOutcome:
+    """What one request of a load did (for the Import API server's answer)."""
+
+    accepted: int
+    rejected: int
+    unchanged: int
+    errors: list[Problem]
 
 
 @dataclass(slots=True)
@@ -176,6 +187,19 @@ def _owning_customer(item: Item) -> str | None:
     return None
 
 
+def _single_object(request: shapes.Request) -> Any:
+    """The object of a single-object request; a contact whose customer only the path names gets its uuid."""
+    obj = request.body.to_dict()
+    if (
+        request.shape == "contact"
+        and request.customer_uuid is not None
+        and obj.get("customer_external_id") is None
+        and obj.get("customer_uuid") is None
+    ):
+        obj = {**obj, "customer_uuid": request.customer_uuid}
+    return obj
+
+
 def _clip(text: str, size: int = 200) -> str:
     return text if len(text) <= size else text[:size] + "..."
 
@@ -212,10 +236,17 @@ class FileLoad:
         batch_size: int | None = None,
         progress_every: int | None = None,
         stream_threshold: int | None = None,
+        requests: Iterable[reading.RawRequest] | None = None,
+        on_request: Callable[[int, RequestOutcome], None] | None = None,
     ) -> None:
         self.con = con
         self.path = path
         self.file = str(path)
+        # Requests already in memory (the Import API server's): loaded exactly like a file's, `path` only names
+        # them (main.loads.file, raw.requests.file); `on_request` hears each request's own outcome.
+        self.requests = list(requests) if requests is not None else None
+        self.on_request = on_request
+        self.request_errors: list[Problem] = []
         self.source = source
         self.strict = strict
         self.say = say
@@ -347,6 +378,8 @@ class FileLoad:
         )
 
     def _file_hash(self) -> str | None:
+        if self.requests is not None:
+            return None
         try:
             return reading.file_hash(self.path)
         except OSError:
@@ -367,13 +400,73 @@ class FileLoad:
         self.errors, self.warnings = [], []
 
     def _load_requests(self) -> None:
+        if self.requests is not None:
+            self._load_in_memory(self.requests)
+            return
         for raw in reading.iter_requests(self.path, self.stream_threshold):
-            where = f"line {raw.line}: " if raw.line is not None else ""
-            try:
-                request = shapes.recognise(raw.body)
-            except shapes.ShapeError as exc:
-                raise shapes.ShapeError(f"{where}{exc}") from None
-            self._load_request(raw, request)
+            request = self._recognise(raw)
+            self._reported(raw, lambda raw=raw, request=request: self._load_request(raw, request))
+
+    @staticmethod
+    def _recognise(raw: reading.RawRequest) -> shapes.Request:
+        where = f"line {raw.line}: " if raw.line is not None else ""
+        try:
+            return shapes.recognise(raw.body)
+        except shapes.ShapeError as exc:
+            raise shapes.ShapeError(f"{where}{exc}") from None
+
+    def _reported(self, raw: reading.RawRequest, load: Callable[[], None]) -> None:
+        """Load one request; tell `on_request` what it alone did."""
+        before = (self.accepted, self.rejected, self.unchanged)
+        self.request_errors = []
+        load()
+        if self.on_request is not None:
+            accepted, rejected, unchanged = (
+                now - then
+                for now, then in zip((self.accepted, self.rejected, self.unchanged), before, strict=True)
+            )
+            self.on_request(raw.index, RequestOutcome(accepted, rejected, unchanged, self.request_errors))
+
+    def _load_in_memory(self, requests: list[reading.RawRequest]) -> None:
+        """The server's batch of requests. Consecutive single-object requests of one shape (customer creates from
+        many clients, say) are judged together, with one lookup for all, as the objects of one bulk request are;
+        each request still lands, is kept and is reported as if loaded alone."""
+        group: list[tuple[reading.RawRequest, shapes.Request]] = []
+        for raw in requests:
+            request = self._recognise(raw)
+            if request.shape in SINGLE_OBJECT_SHAPES:
+                if group and group[0][1].shape != request.shape:
+                    self._load_single_objects(group)
+                    group = []
+                group.append((raw, request))
+                continue
+            if group:
+                self._load_single_objects(group)
+                group = []
+            self._reported(raw, lambda raw=raw, request=request: self._load_request(raw, request))
+        if group:
+            self._load_single_objects(group)
+
+    def _load_single_objects(self, group: list[tuple[reading.RawRequest, shapes.Request]]) -> None:
+        object_type = group[0][1].shape
+        self._flush()
+        items = []
+        for _, request in group:
+            self.request_source_uuid = request.data_source_uuid
+            items.append(self._guarded(object_type, None, _single_object(request), self._prepare_simple))
+        wanted = {(object_type, item.key) for item in items if item.valid and item.key}
+        known = self._lookup(wanted | self._wanted_customers(items))
+        self._check_customers(items, known)
+        seen: dict[str, str] = {}
+
+        def judge(raw: reading.RawRequest, request: shapes.Request, item: Item) -> None:
+            new_request, inserted_early = self._start_request(raw, request)
+            self._settle(item, self._classify(item, _newest(item, seen, known)), seen)
+            self._counted(1)
+            self._end_request(raw, new_request, inserted_early)
+
+        for (raw, request), item in zip(group, items, strict=True):
+            self._reported(raw, lambda raw=raw, request=request, item=item: judge(raw, request, item))
 
     # ----------------------------------------------------------------------------------------------------------
     # Outcomes.
@@ -391,6 +484,7 @@ class FileLoad:
 
     def _error(self, problem: Problem) -> None:
         self.errors.append(problem)
+        self.request_errors.append(problem)
         self._print(problem.render(self.file))
         if not self.strict and len(self.errors) >= PROBLEM_FLUSH_SIZE:
             self._flush_problems()
@@ -530,6 +624,27 @@ class FileLoad:
     # Requests.
 
     def _load_request(self, raw: reading.RawRequest, request: shapes.Request) -> None:
+        new_request, inserted_early = self._start_request(raw, request)
+        shape = request.shape
+        body = request.body
+        if shape in ("bulk", "invoice_import", "subscription_events", "contacts"):
+            self._load_bulk(request)
+        elif shape in SINGLE_OBJECT_SHAPES:
+            self._load_simple(shape, [(None, _single_object(request))])
+        elif shape == "cancellation":
+            self._guarded_single("cancellation", lambda: self._load_cancellation(request))
+        elif shape == "data_source":
+            self._guarded_single("data_source", lambda: self._load_data_source(body.to_dict()))
+        elif shape == "invoice_transaction":
+            self._load_invoice_transaction(request)
+        elif shape == "deleted_customers":
+            self._load_deleted_customers(enumerate(body.iter_array("deleted_customers")))
+        else:  # pragma: no cover - recognise() only returns the shapes above
+            raise shapes.ShapeError(f"unsupported request shape {shape}")
+        self._end_request(raw, new_request, inserted_early)
+
+    def _start_request(self, raw: reading.RawRequest, request: shapes.Request) -> tuple[bool, bool]:
+        """Per-request state; (is the request new, was it inserted into raw.requests already)."""
         self.request_index = raw.index
         self.request_landed = 0
         self.line_counters = {}
@@ -538,7 +653,9 @@ class FileLoad:
         for key in request.ignored_keys:
             self._warn(Problem(None, None, None, key, "unknown top-level member, ignored"))
         if self.request_hashes is None:
-            self.request_hashes = landing.request_hashes(self.con, self.source.uuid)
+            # In-memory requests: only whether these were landed before matters (not all of the source's).
+            among = [each.content_hash for each in self.requests] if self.requests is not None else None
+            self.request_hashes = landing.request_hashes(self.con, self.source.uuid, among)
         new_request = raw.content_hash not in self.request_hashes
         inserted_early = new_request and raw.text is None
         if inserted_early:
@@ -555,20 +672,9 @@ class FileLoad:
                 text=None,
                 loaded_at=self.started_at,
             )
-        shape = request.shape
-        body = request.body
-        if shape in ("bulk", "invoice_import", "subscription_events", "contacts"):
-            self._load_bulk(request)
-        elif shape in ("customer", "plan", "subscription_event", "contact"):
-            self._load_simple(shape, [(None, body.to_dict())])
-        elif shape == "cancellation":
-            self._guarded_single("cancellation", lambda: self._load_cancellation(request))
-        elif shape == "data_source":
-            self._guarded_single("data_source", lambda: self._load_data_source(body.to_dict()))
-        elif shape == "deleted_customers":
-            self._load_deleted_customers(enumerate(body.iter_array("deleted_customers")))
-        else:  # pragma: no cover - recognise() only returns the shapes above
-            raise shapes.ShapeError(f"unsupported request shape {shape}")
+        return new_request, inserted_early
+
+    def _end_request(self, raw: reading.RawRequest, new_request: bool, inserted_early: bool) -> None:
         if new_request and self.request_landed:
             self.request_hashes.add(raw.content_hash)
             if not inserted_early:
@@ -1097,6 +1203,24 @@ class FileLoad:
                     self._check_transaction_date(item, invoice[1] if invoice else None)
                 self._settle(item, outcome, seen)
             self._counted(len(items))
+
+    def _load_invoice_transaction(self, request: shapes.Request) -> None:
+        """One transaction whose invoice the path names by uuid: lands as a flat transaction of that invoice."""
+        obj = request.body.to_dict()
+        if _string(obj.get("invoice_external_id")) is None and request.invoice_uuid is not None:
+            self._flush()  # an invoice landed earlier in this load must be found
+            invoice = landing.external_id_for_uuid(
+                self.con, self.source.uuid, "invoice", "inv", request.invoice_uuid
+            )
+            if invoice is None:
+                message = f"invoice {request.invoice_uuid} is unknown in data source {self.source.name}"
+                self._reject(
+                    Item("transaction", obj, None, _string(obj.get("external_id"))),
+                    [("invoice_uuid", message)],
+                )
+                return
+            obj = {**obj, "invoice_external_id": invoice}
+        self._load_transactions([(None, obj)])
 
     @staticmethod
     def _check_transaction_date(item: Item, invoice_date: Any) -> None:

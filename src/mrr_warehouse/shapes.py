@@ -40,10 +40,16 @@ SHAPES = (
     'contacts {"contacts": [...]} or one contact {"customer_external_id", "email", ...}',
     'deleted customers {"deleted_customers": [{"external_id", "deleted_at"}]}',
     'envelope {"method", "path", "body": <one of the above>}',
+    'transaction of an invoice: envelope {"path": "/v1/import/invoices/{uuid}/transactions", "body": {...}}',
+    'contact of a customer: envelope {"path": "/v1/customers/{uuid}/contacts", "body": {...}}',
 )
 
 _CUSTOMER_IN_PATH = re.compile(r"/customers/([^/?#]+)/(?:invoices|contacts)")
 _SUBSCRIPTION_IN_PATH = re.compile(r"/subscriptions/([^/?#]+)")
+# A transaction added to an invoice names the invoice only in the path (POST /v1/import/invoices/{uuid}/transactions).
+_INVOICE_TRANSACTIONS_PATH = re.compile(r"/import/invoices/([^/?#]+)/transactions/?$")
+# A contact created under its customer names the customer only in the path (POST /v1/customers/{uuid}/contacts).
+_CUSTOMER_CONTACTS_PATH = re.compile(r"/customers/([^/?#]+)/contacts/?$")
 
 
 class ShapeError(Exception):
@@ -58,6 +64,7 @@ class Request:
     customer_external_id: str | None = None  # a top-level default for an invoice import's invoices
     customer_uuid: str | None = None  # from an envelope path (/import/customers/{uuid}/invoices)
     subscription_uuid: str | None = None  # from an envelope path (/import/subscriptions/{uuid})
+    invoice_uuid: str | None = None  # from an envelope path (/import/invoices/{uuid}/transactions)
     envelope_path: str | None = None
     data_source_uuid: str | None = None  # a bulk request's top-level data_source_uuid (must be the load's)
     ignored_keys: list[str] = field(default_factory=list)
@@ -89,6 +96,17 @@ def recognise(body: Any) -> Request:
             raise _expected(keys, "the envelope's body is not a JSON object")
         path = body.get("path")
         path = path if isinstance(path, str) else None
+        if path and (match := _INVOICE_TRANSACTIONS_PATH.search(path)):
+            # The body is one transaction, which no other shape test would recognise (it looks like nothing).
+            request = Request("invoice_transaction", body.child("body"), invoice_uuid=match.group(1))
+            request.envelope_path = path
+            return request
+        if path and (match := _CUSTOMER_CONTACTS_PATH.search(path)):
+            request = Request(
+                "contact", body.child("body"), customer_uuid=match.group(1)
+            )  # looks like a customer
+            request.envelope_path = path
+            return request
         request = _recognise_plain(body.child("body"))
         request.envelope_path = path
         if path:

@@ -280,6 +280,33 @@ def test_envelope_is_unwrapped_and_its_path_names_the_invoice_customer(write_req
     )
 
 
+def test_envelope_posting_a_transaction_to_an_invoice_uuid_lands_it_on_that_invoice(
+    write_request, load, query
+):
+    setup = {"customers": [CUSTOMER], "plans": [PLAN], "invoices": [invoice("inv_1", line_items=[line()])]}
+    assert load(write_request("setup.json", setup)).returncode == 0
+    invoice_uuid = deterministic_uuid("inv", SOURCE_UUID, "invoice", "inv_1")
+    payment = {
+        "type": "payment",
+        "result": "successful",
+        "date": "2024-01-02 00:00:00",
+        "external_id": "tr_1",
+    }
+    envelope = {"method": "POST", "path": f"/v1/import/invoices/{invoice_uuid}/transactions", "body": payment}
+    result = load(write_request("transaction.json", envelope))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(key, parent) for key, parent, _, _ in objects(query, "transaction")] == [("tr_1", "inv_1")]
+    unknown = {
+        **envelope,
+        "path": "/v1/import/invoices/inv_00000000-0000-0000-0000-000000000000/transactions",
+    }
+    rejected = load(write_request("unknown.json", {**unknown, "body": {**payment, "external_id": "tr_2"}}))
+    assert rejected.returncode == 1
+    assert query("select object_type, external_id, field from main.load_errors") == [
+        ("transaction", "tr_2", "invoice_uuid")
+    ]
+
+
 def test_line_item_naming_its_plan_by_uuid_gets_the_plan_external_id_in_its_body(write_request, load, query):
     assert load(write_request("setup.json", {"customers": [CUSTOMER], "plans": [PLAN]})).returncode == 0
     plan_uuid = deterministic_uuid("pl", SOURCE_UUID, "plan", "silver")
