@@ -3,9 +3,9 @@
     naming the var, instead of as a cast error deep in some model (or, worse, as a silently different number). The
     on-run-start hook checks every var, so a bad value is refused even when no model that reads it is selected. -#}
 
-{% macro project_var(name) -%}
-    {%- set value = var(name) -%}
-    {%- set checks = {
+{#- Each var and the macro that checks its value: the one list of the project's vars. -#}
+{% macro _var_checks() -%}
+    {{ return({
         'as_of_date': _checked_date,
         'days_per_month': _checked_positive_number,
         'past_due_auto_churn_days': _checked_optional_days,
@@ -14,18 +14,19 @@
         'subscription_events_drive_mrr': _checked_boolean,
         'deduct_transaction_fees': _checked_boolean,
         'reporting_currency': _checked_currency_code,
-    } -%}
+    }) }}
+{%- endmacro %}
+
+{% macro project_var(name) -%}
+    {%- set checks = _var_checks() -%}
     {%- if name not in checks -%}
         {{ exceptions.raise_compiler_error("project_var: '" ~ name ~ "' is not one of the project's vars") }}
     {%- endif -%}
-    {{ return(checks[name](name, value)) }}
+    {{ return(checks[name](name, var(name))) }}
 {%- endmacro %}
 
 {% macro validate_project_vars() -%}
-    {%- for name in [
-        'as_of_date', 'days_per_month', 'past_due_auto_churn_days', 'smart_grouping_minutes',
-        'free_downgrade_is_churn', 'subscription_events_drive_mrr', 'deduct_transaction_fees', 'reporting_currency',
-    ] -%}
+    {%- for name in _var_checks() -%}
         {%- do project_var(name) -%}
     {%- endfor -%}
     {%- if execute -%}{%- do _check_reporting_currency_has_rates() -%}{%- endif -%}
