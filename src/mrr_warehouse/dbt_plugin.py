@@ -43,6 +43,7 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         # dbt-duckdb opens the database anew when all its handles were closed; keep the newest.
         self._conn = conn
+        landing.limit_duckdb_threads(conn)
 
     def store(self, target_config: TargetConfig) -> None:
         if self._conn is None:

@@ -154,6 +154,7 @@ def connect(
         if memory_limit := os.environ.get("MRR_WAREHOUSE_MEMORY_LIMIT"):  # as in profiles.yml
             run(con, "select current_setting('memory_limit')")
             con.execute("set memory_limit = ?", [memory_limit]).fetchall()
+        limit_duckdb_threads(con)
         if not read_only:
             # DuckDB rewrites the last, partly filled row group of a table at every checkpoint. raw.requests
             # keeps every request verbatim in few rows, so that group holds all request bodies and each
@@ -164,6 +165,18 @@ def connect(
             ensure_schema(con)
             run(con, "select 1")  # consume the DDL's pending result
         return con
+
+
+def limit_duckdb_threads(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB runs each query on every core it sees, and each thread needs its own buffers: under a small
+    memory_limit, a machine that shows many cores (a container on a big host) runs out of memory where fewer
+    threads would spill and finish. MRR_WAREHOUSE_DUCKDB_THREADS caps them, for the CLI and for dbt."""
+    if threads := os.environ.get("MRR_WAREHOUSE_DUCKDB_THREADS"):
+        if not threads.isdigit() or int(threads) < 1:
+            raise ValueError(
+                f"MRR_WAREHOUSE_DUCKDB_THREADS must be a whole number of threads, 1 or more: {threads!r}"
+            )
+        con.execute(f"set threads = {int(threads)}").fetchall()
 
 
 # --------------------------------------------------------------------------------------------------------------
