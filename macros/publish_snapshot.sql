@@ -123,7 +123,7 @@
         "insert overwrite directory '" ~ export ~ "/request' using text select '"
         ~ spark_string(tojson(request)) ~ "' as request"
     ) -%}
-    {%- if target.method != 'session' -%}
+    {%- if env_var('MRR_WAREHOUSE_SPARK_METHOD', 'session') != 'session' -%}
         {{ log('publish: the marts are exported to ' ~ export ~ '; publish them where the snapshot lives with'
                ~ ' `mrr-warehouse lake publish ' ~ export ~ '`', info=True) }}
         {{ return('') }}
