@@ -23,7 +23,7 @@ monthly_mrr as (
         month,
         sum(starting_mrr_in_cents) as starting_mrr,
         sum(ending_mrr_in_cents) as mrr,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             sum(mrr_{{ movement_type }}_in_cents) as mrr_{{ movement_type }},
         {% endfor %}
         sum(fx_adjustment_in_cents) as fx_adjustment,
@@ -68,7 +68,7 @@ monthly as (
         coalesce(monthly_mrr.churned_customers, 0) as churned_customers,
         coalesce(monthly_mrr.reactivated_customers, 0) as reactivated_customers,
         coalesce(monthly_mrr.net_churned_customers, 0) as net_churned_customers,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             coalesce(monthly_mrr.mrr_{{ movement_type }}, 0) as mrr_{{ movement_type }},
         {% endfor %}
         coalesce(monthly_mrr.fx_adjustment, 0) as fx_adjustment,
@@ -109,7 +109,7 @@ final as (
         customers,
         case when customers > 0 then mrr / customers end as arpa,
         case when new_customers > 0 then mrr_new_business / new_customers end as asp,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             mrr_{{ movement_type }},
         {% endfor %}
         fx_adjustment,

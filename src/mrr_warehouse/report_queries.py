@@ -9,6 +9,7 @@ single-source warehouse, they give exactly the marts' numbers.
 
 from __future__ import annotations
 
+# the order and names of macros/movement_types.sql (tests/python/test_movement_types.py)
 MOVEMENT_TYPES = ("new_business", "expansion", "contraction", "churn", "reactivation")
 
 METRIC_COLUMNS = (
