@@ -18,7 +18,7 @@ monthly_movements as (
         customer_uuid,
         customer_external_id,
         month,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             sum(case when movement_type = '{{ movement_type }}' then mrr_change_in_cents else 0 end)
                 as mrr_{{ movement_type }}_in_cents,
             max(case when movement_type = '{{ movement_type }}' then 1 else 0 end) = 1 as has_{{ movement_type }},
@@ -64,11 +64,11 @@ final as (
         customer_months.data_source_uuid,
         sum(coalesce(monthly_movements.mrr_change_in_cents, 0)) over customer_history
         - coalesce(monthly_movements.mrr_change_in_cents, 0) as starting_mrr_in_cents,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             coalesce(monthly_movements.mrr_{{ movement_type }}_in_cents, 0) as mrr_{{ movement_type }}_in_cents,
         {% endfor %}
         coalesce(monthly_movements.fx_adjustment_in_cents, 0) as fx_adjustment_in_cents,
-        {% for movement_type in ['new_business', 'expansion', 'contraction', 'churn', 'reactivation'] %}
+        {% for movement_type in movement_types() %}
             coalesce(monthly_movements.has_{{ movement_type }}, false) as has_{{ movement_type }},
         {% endfor %}
         sum(coalesce(monthly_movements.mrr_change_in_cents, 0)) over customer_history as ending_mrr_in_cents

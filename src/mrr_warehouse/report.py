@@ -114,7 +114,15 @@ def read_views(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[View]:
     return views
 
 
-REQUIRED_MARTS = ("metrics_monthly", "cohorts_monthly", "customer_mrr_monthly", "mrr_movements", "customers")
+REQUIRED_MARTS = (
+    "metrics_monthly",
+    "metrics_monthly_by_source",
+    "cohorts_monthly",
+    "cohorts_monthly_by_source",
+    "customer_mrr_monthly",
+    "mrr_movements",
+    "customers",
+)
 
 
 def build_report(database: str) -> str:
