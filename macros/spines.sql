@@ -16,12 +16,17 @@
     ) as generated (month_start)
 {%- endmacro %}
 
+{#- Spark's sequence() raises where generate_series is empty (an end before the start): explode(null) is. -#}
 {% macro spark__month_spine(start_date, end_date) -%}
-    select explode(sequence(
-        cast({{ dbt.date_trunc('month', start_date) }} as date),
-        cast({{ dbt.date_trunc('month', end_date) }} as date),
-        interval 1 month
-    )) as month
+    select explode(case
+        when cast({{ dbt.date_trunc('month', start_date) }} as date)
+            <= cast({{ dbt.date_trunc('month', end_date) }} as date)
+            then sequence(
+                cast({{ dbt.date_trunc('month', start_date) }} as date),
+                cast({{ dbt.date_trunc('month', end_date) }} as date),
+                interval 1 month
+            )
+    end) as month
 {%- endmacro %}
 
 {#- One row per day (a date) from start (inclusive) to end (exclusive), as a set-returning expression of the select
@@ -43,5 +48,8 @@
 {%- endmacro %}
 
 {% macro spark__days_from_until(start_date, end_date) -%}
-    explode(sequence(cast({{ start_date }} as date), date_sub(cast({{ end_date }} as date), 1), interval 1 day))
+    explode(case
+        when cast({{ start_date }} as date) < cast({{ end_date }} as date)
+            then sequence(cast({{ start_date }} as date), date_sub(cast({{ end_date }} as date), 1), interval 1 day)
+    end)
 {%- endmacro %}
