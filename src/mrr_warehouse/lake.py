@@ -98,7 +98,9 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 
 def _select(table: str, columns: list[tuple[str, str]]) -> str:
     """Every column, JSON as text (Spark reads Parquet's JSON annotation as nothing it knows)."""
-    parts = [f'cast("{name}" as varchar) as "{name}"' if kind == "JSON" else f'"{name}"' for name, kind in columns]
+    parts = [
+        f'cast("{name}" as varchar) as "{name}"' if kind == "JSON" else f'"{name}"' for name, kind in columns
+    ]
     return f"select {', '.join(parts)} from {table}"
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from test_source_lifecycle import DOOMED, KEPT, requests_for
 
 from mrr_warehouse import lake
-from test_source_lifecycle import DOOMED, KEPT, requests_for
 from warehouse_runner import Warehouse, write_requests
 
 
@@ -53,7 +53,9 @@ def lake_content(warehouse: Warehouse) -> bytes:
     return content
 
 
-def test_every_load_deletion_and_resync_leaves_the_lake_holding_what_the_warehouse_holds(tmp_path: Path) -> None:
+def test_every_load_deletion_and_resync_leaves_the_lake_holding_what_the_warehouse_holds(
+    tmp_path: Path,
+) -> None:
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     for marker in (DOOMED, KEPT):
         loaded = warehouse.load(marker, write_requests(tmp_path / marker, requests_for(marker)))

@@ -160,7 +160,9 @@ class Writer:
         try:
             lake.sync(self.con)  # what this connection landed reaches the lake (src/mrr_warehouse/lake.py)
         except Exception:
-            log.exception("bringing the lake in step failed; the next load or `mrr-warehouse lake sync` retries")
+            log.exception(
+                "bringing the lake in step failed; the next load or `mrr-warehouse lake sync` retries"
+            )
         self.con.close()
         self.con = None
         if self.compact_on_close:
