@@ -118,7 +118,13 @@
         {%- do sources.append({'name': mart.alias, 'description': mart.description, 'columns': columns}) -%}
     {%- endfor -%}
     {%- set request = snapshot_request(sources) -%}
-    {%- do request.update({'lake': lake_path()}) -%}
+    {#- The files this build's environment names: the JVM (and so the script transform's process) keeps the
+        environment of the first build of its session. -#}
+    {%- do request.update({
+        'lake': lake_path(),
+        'warehouse_db': env_var('MRR_WAREHOUSE_DB', 'warehouse.duckdb'),
+        'published_db': env_var('MRR_WAREHOUSE_PUBLISHED_DB', warehouse_folder() ~ '/published.duckdb'),
+    }) -%}
     {%- do run_query(
         "insert overwrite directory '" ~ export ~ "/request' using text select '"
         ~ spark_string(tojson(request)) ~ "' as request"

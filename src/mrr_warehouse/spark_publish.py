@@ -15,6 +15,7 @@ scripts/spark_publish.sh); a non-zero exit fails the on-run-end hook and so the 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -91,6 +92,12 @@ def publish_export(directory: Path, *, keep: bool = False) -> str:
                 ).fetchall()
             build = dict(request["build"])
             build["vars"] = _effective_vars(request)
+            # The build's warehouse and snapshot, not those of the environment this process inherited (Spark's
+            # JVM keeps the environment of the first build in its session).
+            if request.get("warehouse_db"):
+                os.environ["MRR_WAREHOUSE_DB"] = request["warehouse_db"]
+            if request.get("published_db"):
+                os.environ[published.ENV_VAR] = request["published_db"]
             result = published.publish(con, marts, build)
         finally:
             con.close()
