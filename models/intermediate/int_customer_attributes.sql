@@ -13,8 +13,8 @@ edits as (
     where edit_type = 'attribute_set'
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 latest_edits as (
@@ -79,31 +79,26 @@ customer_attributes as (
 merged as (
     select
         customer_attributes.*,
-        coalesce(survivors.survivor_data_source_uuid, customer_attributes.data_source_uuid)
-            as survivor_data_source_uuid,
-        coalesce(survivors.survivor_customer_external_id, customer_attributes.customer_external_id)
-            as survivor_customer_external_id,
+        identities.reporting_customer_uuid,
+        identities.reporting_data_source_uuid,
+        identities.reporting_customer_external_id,
+        -- on the same key, the survivor's own value wins over a merged customer's
         row_number() over (
-            partition by
-                coalesce(survivors.survivor_data_source_uuid, customer_attributes.data_source_uuid),
-                coalesce(survivors.survivor_customer_external_id, customer_attributes.customer_external_id),
-                customer_attributes.attribute_key
-            order by survivors.customer_external_id is not null
+            partition by identities.reporting_customer_uuid, customer_attributes.attribute_key
+            order by identities.is_merged
         ) as key_rank
     from customer_attributes
-    left join survivors
+    inner join identities
         on
-            customer_attributes.data_source_uuid = survivors.data_source_uuid
-            and customer_attributes.customer_external_id = survivors.customer_external_id
+            customer_attributes.data_source_uuid = identities.data_source_uuid
+            and customer_attributes.customer_external_id = identities.customer_external_id
 ),
 
 final as (
     select
-        {{ deterministic_uuid('cus', [
-            'survivor_data_source_uuid', "'customer'", 'survivor_customer_external_id'
-        ]) }} as customer_uuid,
-        survivor_data_source_uuid as data_source_uuid,
-        survivor_customer_external_id as customer_external_id,
+        reporting_customer_uuid as customer_uuid,
+        reporting_data_source_uuid as data_source_uuid,
+        reporting_customer_external_id as customer_external_id,
         attribute_key,
         attribute_type,
         value_text,

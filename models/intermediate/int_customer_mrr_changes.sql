@@ -9,8 +9,8 @@ subscription_changes as (
     select * from {{ ref('int_subscription_mrr_changes') }}
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 -- A merged customer's subscriptions count as the surviving customer's before anything is classified (SPEC 8):
@@ -36,14 +36,13 @@ rekeyed as (
         subscription_changes.mrr_after_in_cents,
         subscription_changes.mrr_change_in_cents,
         subscription_changes.fx_adjustment_in_cents,
-        coalesce(survivors.survivor_data_source_uuid, subscription_changes.data_source_uuid) as data_source_uuid,
-        coalesce(survivors.survivor_customer_external_id, subscription_changes.customer_external_id)
-            as customer_external_id
+        identities.reporting_data_source_uuid as data_source_uuid,
+        identities.reporting_customer_external_id as customer_external_id
     from subscription_changes
-    left join survivors
+    inner join identities
         on
-            subscription_changes.data_source_uuid = survivors.data_source_uuid
-            and subscription_changes.customer_external_id = survivors.customer_external_id
+            subscription_changes.data_source_uuid = identities.data_source_uuid
+            and subscription_changes.customer_external_id = identities.customer_external_id
 ),
 
 ordered as (

@@ -12,8 +12,8 @@ edits as (
     where edit_type in ('tag_add', 'tag_remove')
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 latest_edits as (
@@ -56,19 +56,15 @@ effective_tags as (
 
 final as (
     select distinct
-        {{ deterministic_uuid('cus', [
-            'coalesce(survivors.survivor_data_source_uuid, effective_tags.data_source_uuid)', "'customer'",
-            'coalesce(survivors.survivor_customer_external_id, effective_tags.customer_external_id)'
-        ]) }} as customer_uuid,
-        coalesce(survivors.survivor_data_source_uuid, effective_tags.data_source_uuid) as data_source_uuid,
-        coalesce(survivors.survivor_customer_external_id, effective_tags.customer_external_id)
-            as customer_external_id,
+        identities.reporting_customer_uuid as customer_uuid,
+        identities.reporting_data_source_uuid as data_source_uuid,
+        identities.reporting_customer_external_id as customer_external_id,
         effective_tags.tag
     from effective_tags
-    left join survivors
+    inner join identities
         on
-            effective_tags.data_source_uuid = survivors.data_source_uuid
-            and effective_tags.customer_external_id = survivors.customer_external_id
+            effective_tags.data_source_uuid = identities.data_source_uuid
+            and effective_tags.customer_external_id = identities.customer_external_id
 )
 
 select * from final

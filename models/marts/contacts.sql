@@ -8,8 +8,8 @@ customers as (
     select * from {{ ref('stg_customers') }}
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 -- Contacts live on their customer's record; customer and contact come from the same data source (SPEC 7). A merged
@@ -18,12 +18,9 @@ final as (
     select
         {{ deterministic_uuid('con', ['contacts.data_source_uuid', "'contact'", 'contacts.contact_key']) }}
             as contact_uuid,
-        {{ deterministic_uuid('cus', [
-            'coalesce(survivors.survivor_data_source_uuid, contacts.data_source_uuid)', "'customer'",
-            'coalesce(survivors.survivor_customer_external_id, contacts.customer_external_id)'
-        ]) }} as customer_uuid,
-        coalesce(survivors.survivor_customer_external_id, contacts.customer_external_id) as customer_external_id,
-        coalesce(survivors.survivor_data_source_uuid, contacts.data_source_uuid) as data_source_uuid,
+        identities.reporting_customer_uuid as customer_uuid,
+        identities.reporting_customer_external_id as customer_external_id,
+        identities.reporting_data_source_uuid as data_source_uuid,
         contacts.first_name,
         contacts.last_name,
         contacts.title,
@@ -36,10 +33,10 @@ final as (
         on
             contacts.data_source_uuid = customers.data_source_uuid
             and contacts.customer_external_id = customers.customer_external_id
-    left join survivors
+    inner join identities
         on
-            contacts.data_source_uuid = survivors.data_source_uuid
-            and contacts.customer_external_id = survivors.customer_external_id
+            contacts.data_source_uuid = identities.data_source_uuid
+            and contacts.customer_external_id = identities.customer_external_id
 )
 
 select * from final

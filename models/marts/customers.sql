@@ -33,8 +33,8 @@ customer_contacts as (
     group by data_source_uuid, customer_external_id
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 subscription_summary as (
@@ -90,11 +90,11 @@ final as (
             customers.data_source_uuid = customer_contacts.data_source_uuid
             and customers.customer_external_id = customer_contacts.customer_external_id
     -- a merged customer lives on in the customer it was merged into (SPEC 8)
-    left join survivors
+    inner join identities
         on
-            customers.data_source_uuid = survivors.data_source_uuid
-            and customers.customer_external_id = survivors.customer_external_id
-    where survivors.customer_external_id is null
+            customers.data_source_uuid = identities.data_source_uuid
+            and customers.customer_external_id = identities.customer_external_id
+    where not identities.is_merged
 )
 
 select * from final

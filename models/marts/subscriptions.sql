@@ -12,8 +12,8 @@ plans as (
     select * from {{ ref('stg_plans') }}
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 reported_lines as (
@@ -105,15 +105,9 @@ final as (
         ]) }} as subscription_uuid,
         subscription_keys.subscription_external_id,
         -- the customer it counts for: a merged customer's subscriptions belong to the survivor (SPEC 8)
-        {{ deterministic_uuid('cus', [
-            'coalesce(survivors.survivor_data_source_uuid, subscription_keys.data_source_uuid)', "'customer'",
-            'coalesce(survivors.survivor_customer_external_id, owners.customer_external_id, '
-            ~ 'latest_lines.customer_external_id)'
-        ]) }} as customer_uuid,
-        coalesce(
-            survivors.survivor_customer_external_id, owners.customer_external_id, latest_lines.customer_external_id
-        ) as customer_external_id,
-        coalesce(survivors.survivor_data_source_uuid, subscription_keys.data_source_uuid) as customer_data_source_uuid,
+        identities.reporting_customer_uuid as customer_uuid,
+        identities.reporting_customer_external_id as customer_external_id,
+        identities.reporting_data_source_uuid as customer_data_source_uuid,
         subscription_keys.data_source_uuid,
         plans.plan_uuid,
         latest_lines.plan_external_id,
@@ -159,11 +153,11 @@ final as (
         on
             latest_lines.data_source_uuid = plans.data_source_uuid
             and latest_lines.plan_external_id = plans.plan_external_id
-    left join survivors
+    inner join identities
         on
-            subscription_keys.data_source_uuid = survivors.data_source_uuid
+            subscription_keys.data_source_uuid = identities.data_source_uuid
             and coalesce(owners.customer_external_id, latest_lines.customer_external_id)
-            = survivors.customer_external_id
+            = identities.customer_external_id
 )
 
 select * from final

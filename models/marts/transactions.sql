@@ -16,8 +16,8 @@ exchange_rates as (
     select * from {{ ref('int_exchange_rates_daily') }}
 ),
 
-survivors as (
-    select * from {{ ref('int_customer_survivors') }}
+identities as (
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 transaction_amounts as (
@@ -25,8 +25,8 @@ transaction_amounts as (
         transactions.*,
         invoices.invoice_uuid,
         -- a merged customer's transactions count for the survivor (SPEC 8)
-        coalesce(survivors.survivor_data_source_uuid, invoices.data_source_uuid) as customer_data_source_uuid,
-        coalesce(survivors.survivor_customer_external_id, invoices.customer_external_id) as customer_external_id,
+        identities.reporting_customer_uuid as customer_uuid,
+        identities.reporting_customer_external_id as customer_external_id,
         invoices.currency,
         -- A transaction without an amount pays (or refunds) the invoice total (SPEC 5).
         transactions.amount_in_cents is null as is_invoice_total,
@@ -51,10 +51,10 @@ transaction_amounts as (
         on
             invoices.currency = exchange_rates.currency
             and cast(transactions.transacted_at as date) = exchange_rates.rate_date
-    left join survivors
+    inner join identities
         on
-            invoices.data_source_uuid = survivors.data_source_uuid
-            and invoices.customer_external_id = survivors.customer_external_id
+            invoices.data_source_uuid = identities.data_source_uuid
+            and invoices.customer_external_id = identities.customer_external_id
     where transactions.transacted_at < {{ reporting_cutoff_at() }}
 ),
 
@@ -63,8 +63,7 @@ final as (
         transaction_uuid,
         transaction_external_id,
         data_source_uuid,
-        {{ deterministic_uuid('cus', ['customer_data_source_uuid', "'customer'", 'customer_external_id']) }}
-            as customer_uuid,
+        customer_uuid,
         customer_external_id,
         invoice_uuid,
         invoice_external_id,

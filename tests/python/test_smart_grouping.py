@@ -99,12 +99,6 @@ SUBSCRIPTION_CHANGE_COLUMNS = {
     "mrr_change_in_cents": "bigint",
     "fx_adjustment_in_cents": "bigint",
 }
-SURVIVOR_COLUMNS = [
-    "data_source_uuid",
-    "customer_external_id",
-    "survivor_data_source_uuid",
-    "survivor_customer_external_id",
-]
 
 
 def random_bursts(seed: int, customers: int) -> list[dict]:
@@ -217,12 +211,16 @@ def test_random_bursts_are_grouped_as_spec_4_states(tmp_path: Path) -> None:
             + ", ".join(f"{name} {kind}" for name, kind in SUBSCRIPTION_CHANGE_COLUMNS.items())
             + ")"
         )
-        con.execute(
-            f"create table intermediate.int_customer_survivors ({' varchar, '.join(SURVIVOR_COLUMNS)} varchar)"
-        )
         # one bulk insert from a file: DuckDB inserts row by row far more slowly
         con.execute(
             f"insert into intermediate.int_subscription_mrr_changes select * from read_csv('{changes_csv}')"
+        )
+        # no merges: every customer reports as itself
+        con.execute(
+            "create table intermediate.int_customer_identities as select distinct data_source_uuid,"
+            " customer_external_id, data_source_uuid as reporting_data_source_uuid,"
+            " customer_external_id as reporting_customer_external_id, false as is_merged"
+            " from intermediate.int_subscription_mrr_changes"
         )
         movements = con.execute(
             "select customer_external_id, changed_at, individual_movement_type, customer_mrr_after_in_cents, "
