@@ -150,7 +150,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Group
         ]
         for group in groups:
             if group is not first:
-                spark_build(group, spark_dir, "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
+                spark_build(
+                    group,
+                    spark_dir,
+                    "--exclude-resource-type",
+                    "unit_test",
+                    "--exclude-resource-type",
+                    "test",
+                )
         for group in groups:
             done = group.duckdb_build.result()
             assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -223,7 +230,9 @@ def snapshot_tables(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ..
                 continue
             cursor = con.execute(f'select * from main."{name}"')
             columns = [column[0] for column in cursor.description]
-            rows = sorted((tuple(comparable(value) for value in row) for row in cursor.fetchall()), key=sort_key)
+            rows = sorted(
+                (tuple(comparable(value) for value in row) for row in cursor.fetchall()), key=sort_key
+            )
             tables[name] = (columns, rows)
         return tables
 
@@ -303,4 +312,3 @@ def test_the_spark_export_folder_is_removed_after_publishing(built: tuple[list[G
     spark_dir = built[0][0].root.parent / "spark"
     assert (spark_dir / "warehouse").is_dir()
     assert list((spark_dir / "publish").glob("*")) == []
-
