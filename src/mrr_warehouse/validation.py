@@ -40,7 +40,8 @@ class Problem:
         if self.external_id is not None:
             shown = self.external_id if len(self.external_id) <= 200 else self.external_id[:200] + "..."
             label = f"{self.object_type} {shown}"
-        elif self.position is not None:
+        elif self.position is not None and not (self.context or "").startswith("line "):
+            # (a CSV row's position is its line, which the context already names)
             label = f"{self.object_type} #{self.position}"
         else:
             label = self.object_type

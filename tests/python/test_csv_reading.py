@@ -108,6 +108,13 @@ def test_contacts_are_recognised_by_their_headers_and_keep_custom_fields() -> No
     assert request.headers["customer_external_id"] == "Customer External ID"
 
 
+def test_a_customers_sheet_with_a_notes_column_is_still_customers() -> None:
+    request = read_csv_request(b"External ID,Name,Company,Notes\nc1,Ann,Acme,call back\n")
+    assert request.array == "customers" and request.ignored_headers == ["Notes"]
+    request = read_csv_request(b"Customer External ID,First name,Last name,Company\nc1,Ann,Lee,Acme\n")
+    assert request.array == "contacts" and request.ignored_headers == ["Company"]
+
+
 def test_object_flag_and_map_cover_headers_that_match_nothing() -> None:
     data = b"Kundennummer,Vorname\nc1,Ann\n"
     with pytest.raises(CsvRefused, match="match neither"):
