@@ -2,7 +2,7 @@
 
 A spreadsheet export becomes the body `{"customers": [...]}` or `{"contacts": [...]}`, one object per data row, which
 then goes through the loader like any JSON request: the same validation, identities, idempotency, atomicity and
-erasure (D42). What only a CSV can get wrong is judged here, per row, with its line number and column: a date in no
+erasure (D46). What only a CSV can get wrong is judged here, per row, with its line number and column: a date in no
 known form, a custom attribute that is not of its declared type. Headers are matched to Import API fields
 case- and punctuation-insensitively; `--map "Header=field"` covers the rest, and `--map "Seats=custom.seats:Integer"`
 types a custom attribute. A header that matches nothing is reported once.

@@ -1,6 +1,6 @@
 """Loading a CSV of customers or contacts: the file's request (csv_import) goes through FileLoad like a JSON file's.
 
-Only three things differ, all in how problems are told (D42): a row the CSV itself got wrong (a date, a typed
+Only three things differ, all in how problems are told (D46): a row the CSV itself got wrong (a date, a typed
 custom attribute) is rejected before the loader sees it; every problem names the CSV's line and column instead of
 the object's position and Import API field; a header that matches no field is a warning, once per file.
 """
