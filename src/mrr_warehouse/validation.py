@@ -686,6 +686,13 @@ def _period_issues(obj: dict[str, Any], issues: list[Issue]) -> None:
 
 def validate(object_type: str, obj: Any) -> list[Issue]:
     """Every field-level problem of one object (no cross-object checks)."""
+    if conforms(object_type, obj):  # compiled: the common case, about 4x cheaper than the checks below
+        return []
+    return check_object(object_type, obj)
+
+
+def check_object(object_type: str, obj: Any) -> list[Issue]:
+    """validate() without the compiled fast path: the rules themselves, with their messages."""
     if not isinstance(obj, dict):
         return [("", f"must be a JSON object, got {_json_type(obj)} {_show(obj)}")]
     schema = SCHEMAS[object_type]
@@ -796,3 +803,7 @@ def unknown_country(value: Any) -> str | None:
     if isinstance(value, str) and value.upper() not in _COUNTRIES:
         return f"is not an ISO 3166-1 alpha-2 country code: {_show(value)} (landed as sent)"
     return None
+
+
+# Last: the compiled fast path is derived from the schemas above.
+from mrr_warehouse.compiled_validation import conforms  # noqa: E402
