@@ -54,9 +54,13 @@ def _values_for(check: validation.Checker) -> st.SearchStrategy:
         likely = _TIMESTAMP_TEXT
     elif check is validation._currency:
         likely = st.sampled_from(["USD", "eur", "XXX", "US"])
+    elif check is validation._boolean:
+        likely = st.booleans()
+    elif check in (validation._object, validation._array):
+        likely = _VALUES.filter(lambda value: isinstance(value, dict | list))
     else:
-        likely = _SCALARS
-    return st.one_of(likely, likely, _VALUES)
+        likely = _STRINGS
+    return st.one_of(*[likely] * 12, _VALUES)
 
 
 def _objects(object_type: str) -> st.SearchStrategy:
