@@ -18,10 +18,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from mrr_warehouse import object_types
 from mrr_warehouse import validation as v
-
-# Object types whose rules are all expressible here (cancellations and data sources are one per request).
-FAST_TYPES = ("customer", "plan", "invoice", "line_item", "transaction", "subscription_event", "contact")
 
 _LONG_STRING = Annotated[str, msgspec.Meta(max_length=v.MAX_STRING_LENGTH)]
 # `\S` is searched, so at least one character that str.strip() keeps (both use Unicode's whitespace).
@@ -51,7 +49,8 @@ def _annotation(check: v.Checker) -> Any | None:
 class _Compiled:
     """One object type: its struct, and the fields msgspec only type-checks that need a second look."""
 
-    def __init__(self, schema: v.Schema) -> None:
+    def __init__(self, entry: object_types.ObjectType) -> None:
+        schema = entry.schema
         fields = []
         for item in schema.fields:
             annotation = _annotation(item.check)
@@ -65,9 +64,7 @@ class _Compiled:
         self.timestamps = tuple(item.name for item in schema.fields if item.check is v._timestamp)
         self.currencies = tuple(item.name for item in schema.fields if item.check is v._currency)
         self.nested = tuple(item.name for item in schema.fields if item.check in (v._object, v._array))
-        self.extra: Callable[[dict[str, Any], list[v.Issue]], None] | None = v._EXTRA_RULES.get(
-            schema.object_type
-        )
+        self.extra: Callable[[dict[str, Any], list[v.Issue]], None] | None = entry.rules
 
     def conforms(self, obj: dict[str, Any]) -> bool:
         try:
@@ -95,10 +92,18 @@ class _Compiled:
         return True
 
 
-_COMPILED = {object_type: _Compiled(v.SCHEMAS[object_type]) for object_type in FAST_TYPES}
+_COMPILED: dict[str, _Compiled | None] = {}
 
 
 def conforms(object_type: str, obj: Any) -> bool:
     """True when `validation.validate(object_type, obj)` would return no issues (False: ask it)."""
     compiled = _COMPILED.get(object_type)
-    return compiled is not None and type(obj) is dict and compiled.conforms(obj)
+    if compiled is None:
+        if object_type in _COMPILED:
+            return False
+        # Built on first use: the schemas and this module import each other's module.
+        entry = object_types.TYPES[object_type]
+        compiled = _COMPILED[object_type] = _Compiled(entry) if entry.compiled else None
+        if compiled is None:
+            return False
+    return type(obj) is dict and compiled.conforms(obj)

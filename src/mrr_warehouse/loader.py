@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from mrr_warehouse import display, landing, reading, shapes
+from mrr_warehouse import display, landing, object_types, reading, shapes
 from mrr_warehouse.landing import utcnow
 from mrr_warehouse.schema import deterministic_uuid
 from mrr_warehouse.sources import DataSource
@@ -64,9 +64,8 @@ PROGRESS_EVERY = _env_int("MRR_WAREHOUSE_PROGRESS_EVERY", 100_000)
 MAX_PRINTED_PROBLEMS = 1000
 PROBLEM_FLUSH_SIZE = 10_000
 
-IMMUTABLE = frozenset({"invoice", "line_item", "transaction"})
-SINGLE_OBJECT_SHAPES = ("customer", "plan", "subscription_event", "contact")
-_PLURAL = {"invoice": "invoices", "line_item": "line items", "transaction": "transactions"}
+IMMUTABLE = object_types.IMMUTABLE
+SINGLE_OBJECT_SHAPES = object_types.SINGLE_OBJECT_SHAPES
 
 # Load statuses (main.loads.status).
 COMPLETED = "completed"
@@ -583,13 +582,13 @@ class FileLoad:
         if known_hash == item.content_hash:
             return "unchanged"
         if item.object_type in IMMUTABLE:
-            label = item.object_type.replace("_", " ")
+            entry = object_types.TYPES[item.object_type]
             item.issues.append(
                 (
                     "external_id",
                     (
-                        f"{label} {item.key} already exists with different content;"
-                        f" {_PLURAL[item.object_type]} are immutable: delete it or re-sync the data source first"
+                        f"{entry.label} {item.key} already exists with different content;"
+                        f" {entry.plural} are immutable: delete it or re-sync the data source first"
                     ),
                 )
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mrr_warehouse import compiled_validation, validation
+from mrr_warehouse import compiled_validation, object_types, validation
 
 _TIMESTAMP_TEXT = st.one_of(
     st.sampled_from(
@@ -49,7 +49,9 @@ def _values_for(check: validation.Checker) -> st.SearchStrategy:
     if isinstance(check, validation._Enum):
         likely = st.sampled_from(sorted(check.allowed))
     elif isinstance(check, validation._IntegerIn):
-        likely = st.one_of(st.integers(check.low, check.high), st.just(check.low - 1), st.just(check.high + 1))
+        likely = st.one_of(
+            st.integers(check.low, check.high), st.just(check.low - 1), st.just(check.high + 1)
+        )
     elif check is validation._timestamp:
         likely = _TIMESTAMP_TEXT
     elif check is validation._currency:
@@ -64,16 +66,18 @@ def _values_for(check: validation.Checker) -> st.SearchStrategy:
 
 
 def _objects(object_type: str) -> st.SearchStrategy:
-    schema = validation.SCHEMAS[object_type]
+    schema = object_types.SCHEMAS[object_type]
     known = {item.name: _values_for(item.check) for item in schema.fields}
     required = {item.name: known[item.name] for item in schema.fields if item.required}
     optional = {name: value for name, value in known.items() if name not in required}
     objects = st.fixed_dictionaries(required, optional=optional)
-    with_unknown = st.builds(lambda obj, extra: {**extra, **obj}, objects, st.dictionaries(st.text(), _VALUES))
+    with_unknown = st.builds(
+        lambda obj, extra: {**extra, **obj}, objects, st.dictionaries(st.text(), _VALUES)
+    )
     return st.one_of(objects, objects, with_unknown, _VALUES)
 
 
-ANY_OBJECT = st.sampled_from(compiled_validation.FAST_TYPES).flatmap(
+ANY_OBJECT = st.sampled_from(object_types.COMPILED).flatmap(
     lambda object_type: st.tuples(st.just(object_type), _objects(object_type))
 )
 
@@ -90,7 +94,12 @@ def test_typical_valid_objects_take_the_compiled_path():
     typical = {
         "customer": {"external_id": "c1", "name": "Ada", "country": "GB", "lead_created_at": "2024-01-02"},
         "plan": {"name": "Gold", "interval_count": 1, "interval_unit": "month", "external_id": "gold"},
-        "invoice": {"external_id": "i1", "date": "2024-01-02 10:00:00", "currency": "usd", "customer_external_id": "c1"},
+        "invoice": {
+            "external_id": "i1",
+            "date": "2024-01-02 10:00:00",
+            "currency": "usd",
+            "customer_external_id": "c1",
+        },
         "line_item": {
             "type": "subscription",
             "amount_in_cents": 1000,
@@ -113,7 +122,10 @@ def test_objects_the_rules_reject_are_left_to_the_rules():
         ("line_item", {"type": "subscription", "amount_in_cents": 1000}),  # a rule across fields
         ("line_item", {"type": "one_time", "amount_in_cents": True}),  # bool is not an integer
         ("customer", {"external_id": " \u3000"}),  # only whitespace
-        ("invoice", {"external_id": "i", "date": "2024-02-30", "currency": "USD", "customer_external_id": "c"}),
+        (
+            "invoice",
+            {"external_id": "i", "date": "2024-02-30", "currency": "USD", "customer_external_id": "c"},
+        ),
         ("customer", {"external_id": "c", "attributes": {"tags": "a"}}),
     ]
     for object_type, obj in rejected:

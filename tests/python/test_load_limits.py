@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mrr_warehouse import loader as loader_module
-from mrr_warehouse.validation import SCHEMAS
+from mrr_warehouse.object_types import SCHEMAS
 
 CUSTOMER = {"external_id": "c1", "name": "One"}
 PLAN = {"external_id": "p1", "name": "Monthly", "interval_count": 1, "interval_unit": "month"}
