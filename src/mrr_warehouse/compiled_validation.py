@@ -21,9 +21,22 @@ import msgspec
 from mrr_warehouse import object_types
 from mrr_warehouse import validation as v
 
+convert, ValidationError = msgspec.convert, msgspec.ValidationError
+
 _LONG_STRING = Annotated[str, msgspec.Meta(max_length=v.MAX_STRING_LENGTH)]
 # `\S` is searched, so at least one character that str.strip() keeps (both use Unicode's whitespace).
 _IDENTIFIER = Annotated[str, msgspec.Meta(max_length=v.MAX_IDENTIFIER_LENGTH, pattern=r"\S")]
+# The timestamps billing systems send: `YYYY-MM-DD`, optionally `[ T]HH:MM:SS` and `Z`, in UTC. A day the month
+# cannot have is not matched (February 29th never is: leap years are left to the Python check), so whatever
+# matches is a valid instant in years 1..9999. Anything else (offsets, fractions, minutes only) is judged by
+# validation.parse_timestamp. [0-9], not \d (which matches any Unicode digit); \Z, not $ (which allows a
+# final newline).
+PLAIN_TIMESTAMP = (
+    r"^(?!0000)[0-9]{4}-"
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    r"(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z?)?\Z"
+)
+_TIMESTAMP = Annotated[str, msgspec.Meta(pattern=PLAIN_TIMESTAMP)]
 
 
 def _annotation(check: v.Checker) -> Any | None:
@@ -38,12 +51,35 @@ def _annotation(check: v.Checker) -> Any | None:
         v._text: _LONG_STRING | int | float,
         v._boolean: bool,
         v._integer: int,
+        v._timestamp: _TIMESTAMP,
         # Checked again below (their formats and nesting are not msgspec's to judge):
-        v._timestamp: _LONG_STRING,
         v._currency: _LONG_STRING,
         v._object: dict,
         v._array: list,
     }.get(check)
+
+
+def _instant(plain_timestamp: str) -> str:
+    """A PLAIN_TIMESTAMP as `YYYY-MM-DDHH:MM:SS`, which sorts as the instants do (all are UTC)."""
+    return plain_timestamp[:10] + (plain_timestamp[11:19] if len(plain_timestamp) > 10 else "00:00:00")
+
+
+def _line_item_rules(obj: dict[str, Any]) -> bool:
+    """validation's line item rules for an object whose fields conform (its timestamps are PLAIN_TIMESTAMPs),
+    without parsing them again."""
+    get = obj.get
+    start, end = get("service_period_start"), get("service_period_end")
+    if get("type") == "subscription" and (
+        get("subscription_external_id") is None
+        or start is None
+        or end is None
+        or (get("plan_external_id") is None and get("plan_uuid") is None)
+    ):
+        return False
+    return start is None or end is None or _instant(end) > _instant(start)
+
+
+_FAST_RULES: dict[str, Callable[[dict[str, Any]], bool]] = {"line_item": _line_item_rules}
 
 
 class _Compiled:
@@ -61,49 +97,46 @@ class _Compiled:
         self.struct = msgspec.defstruct(
             f"Fast_{schema.object_type}", fields, forbid_unknown_fields=True, kw_only=True
         )
-        self.timestamps = tuple(item.name for item in schema.fields if item.check is v._timestamp)
         self.currencies = tuple(item.name for item in schema.fields if item.check is v._currency)
         self.nested = tuple(item.name for item in schema.fields if item.check in (v._object, v._array))
         self.extra: Callable[[dict[str, Any], list[v.Issue]], None] | None = entry.rules
-
-    def conforms(self, obj: dict[str, Any]) -> bool:
-        try:
-            msgspec.convert(obj, self.struct)
-        except msgspec.ValidationError:
-            return False
-        get = obj.get
-        for name in self.timestamps:
-            value = get(name)
-            if value is not None and v.parse_timestamp(value) is None:
-                return False
-        for name in self.currencies:
-            value = get(name)
-            if value is not None and value.upper() not in v._CURRENCIES:
-                return False
-        for name in self.nested:
-            value = get(name)
-            if value and v._value_problem(value) is not None:
-                return False
-        if self.extra is not None:
-            issues: list[v.Issue] = []
-            self.extra(obj, issues)
-            if issues:
-                return False
-        return True
+        self.fast_rules = _FAST_RULES.get(entry.name)
 
 
 _COMPILED: dict[str, _Compiled | None] = {}
 
 
+def _compile(object_type: str) -> _Compiled | None:
+    # Built on first use: the schemas and this module import each other's module.
+    entry = object_types.TYPES[object_type]
+    compiled = _COMPILED[object_type] = _Compiled(entry) if entry.compiled else None
+    return compiled
+
+
 def conforms(object_type: str, obj: Any) -> bool:
     """True when `validation.validate(object_type, obj)` would return no issues (False: ask it)."""
-    compiled = _COMPILED.get(object_type)
-    if compiled is None:
-        if object_type in _COMPILED:
+    # One function, locals only: it runs once per object.
+    compiled = _COMPILED[object_type] if object_type in _COMPILED else _compile(object_type)
+    if compiled is None or type(obj) is not dict:
+        return False
+    try:
+        convert(obj, compiled.struct)
+    except ValidationError:
+        return False
+    get = obj.get
+    for name in compiled.currencies:
+        value = get(name)
+        if value is not None and value.upper() not in v._CURRENCIES:
             return False
-        # Built on first use: the schemas and this module import each other's module.
-        entry = object_types.TYPES[object_type]
-        compiled = _COMPILED[object_type] = _Compiled(entry) if entry.compiled else None
-        if compiled is None:
+    for name in compiled.nested:
+        value = get(name)
+        if value and v._value_problem(value) is not None:
             return False
-    return type(obj) is dict and compiled.conforms(obj)
+    if compiled.fast_rules is not None:
+        return compiled.fast_rules(obj)
+    if compiled.extra is not None:
+        issues: list[v.Issue] = []
+        compiled.extra(obj, issues)
+        if issues:
+            return False
+    return True

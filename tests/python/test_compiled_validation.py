@@ -4,6 +4,9 @@ that one direction; a few typical objects check that the fast path is taken at a
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +24,15 @@ _TIMESTAMP_TEXT = st.one_of(
             "9999-12-31T23:30:00-01:00",
             "2024-13-01",
             "٢٠٢٤-01-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-04-31",
+            "0000-01-01",
+            "2024-01-31\n",
+            "2024-01-31T24:00:00",
+            "2024-01-31 23:59:60",
+            "2024-01-31 12:00:00z",
+            "2024-01-31T12:00:00.5Z",
         ]
     ),
     st.datetimes().map(lambda value: value.isoformat()),
@@ -131,3 +143,18 @@ def test_objects_the_rules_reject_are_left_to_the_rules():
     for object_type, obj in rejected:
         assert validation.check_object(object_type, obj) != [], obj
         assert not compiled_validation.conforms(object_type, obj), obj
+
+
+def test_every_date_and_time_the_compiled_timestamp_pattern_matches_is_a_timestamp_the_rules_accept():
+    pattern = re.compile(compiled_validation.PLAIN_TIMESTAMP)
+    matched = 0
+    years = ("0000", "0001", "1900", "2000", "2023", "2024", "9999")
+    for year, month, day in itertools.product(years, range(14), range(33)):
+        date = f"{year}-{month:02d}-{day:02d}"
+        for text in (date, f"{date} 00:00:00", f"{date}T23:59:59Z"):
+            if pattern.search(text):
+                matched += 1
+                assert validation.parse_timestamp(text) is not None, text
+    for time in ("24:00:00", "23:60:00", "23:59:60", "12:00", "12:00:00.5", "12:00:00+01:00"):
+        assert not pattern.search(f"2024-01-31T{time}"), time
+    assert matched == 3 * 6 * 365  # every day but February 29th (365 in leap years too), six valid years

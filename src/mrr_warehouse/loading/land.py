@@ -51,29 +51,31 @@ class Land:
         self.data_source_ensured = False
 
     def settle(self, item: Item, outcome: str, seen: dict[str, str]) -> None:
-        report = self.ctx.report
         if outcome == ACCEPT:
             seen[item.key or ""] = item.content_hash
             if item.object_type == "invoice":
                 self.ctx.rejected_invoices.discard(item.key or "")
             if item.warnings:
-                report.warn_item(item)
+                self.ctx.report.warn_item(item)
             self.accept(item)
         elif outcome == UNCHANGED:
-            report.unchanged += 1
+            self.ctx.report.unchanged += 1
         else:
-            report.reject(item)
+            self.ctx.report.reject(item)
 
     def judge(self, items: list[Item], known: landing.Known) -> None:
         """Settle a batch whose references were checked: in order, each against the newest version so far."""
         seen: dict[str, str] = {}
+        settle = self.settle
         for item in items:
-            self.settle(item, classify(item, newest(item, seen, known)), seen)
+            settle(item, classify(item, newest(item, seen, known)), seen)
 
     def accept(self, item: Item) -> None:
-        self.refs.note_landed(item)
-        self.ensure_data_source()
         ctx = self.ctx
+        if self.refs.subscription_ids is not None:
+            self.refs.note_landed(item)
+        if not self.data_source_ensured:
+            self.ensure_data_source()
         ctx.writer.add(
             item.object_type,
             item.key or "",
