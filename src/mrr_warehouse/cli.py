@@ -19,6 +19,7 @@ from mrr_warehouse import (
     lifecycle,
     manual_edits,
     metrics_export,
+    object_types,
     reading,
     report,
     sources,
@@ -80,16 +81,7 @@ def run_load(args: argparse.Namespace) -> int:
     return worst
 
 
-_COUNT_HEADERS = {
-    "customer": "customers",
-    "plan": "plans",
-    "invoice": "invoices",
-    "line_item": "line_items",
-    "transaction": "transactions",
-    "subscription_event": "events",
-    "cancellation": "cancellations",
-    "contact": "contacts",
-}
+_COUNT_HEADERS = {name: object_types.TYPES[name].count_header for name in OBJECT_TYPES}
 
 
 def run_sources_list(args: argparse.Namespace) -> int:
