@@ -35,12 +35,13 @@ class CsvFileLoad(FileLoad):
         super().__init__(*args, **kwargs)
         self.options = options
         self.csv: csv_import.CsvRequest | None = None
+        self.report.locate = self._located
 
     def _load_requests(self) -> None:
         request = self._read(self.path)
         self.csv = request
         for header in request.ignored_headers:
-            self._warn(
+            self.report.warn(
                 Problem(
                     None,
                     None,
@@ -50,9 +51,9 @@ class CsvFileLoad(FileLoad):
                     f' --map "{header}=FIELD", or custom.KEY for a custom attribute)',
                 )
             )
-        self.rejected += len({problem.line for problem in request.rejected})
+        self.report.rejected += len({problem.line for problem in request.rejected})
         for problem in request.rejected:
-            self._error(
+            self.report.error(
                 Problem(
                     request.object_type,
                     problem.external_id,
@@ -81,12 +82,6 @@ class CsvFileLoad(FileLoad):
             )
         except csv_import.CsvRefused as exc:
             raise reading.ReadError(str(exc)) from None
-
-    def _error(self, problem: Problem) -> None:
-        super()._error(self._located(problem))
-
-    def _warn(self, problem: Problem) -> None:
-        super()._warn(self._located(problem))
 
     def _located(self, problem: Problem) -> Problem:
         """A problem the loader found in an object of the CSV's request, told by line and column."""

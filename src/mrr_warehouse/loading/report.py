@@ -44,6 +44,8 @@ class Report:
         self.printed = 0
         self.processed = 0
         self.reported = 0
+        # how a problem is told: as found, or (a CSV load, csv_load.py) by the file's line and column
+        self.locate: Callable[[Problem], Problem] = lambda problem: problem
 
     def counts(self) -> tuple[int, int, int]:
         return self.accepted, self.rejected, self.unchanged
@@ -61,6 +63,7 @@ class Report:
         )
 
     def error(self, problem: Problem) -> None:
+        problem = self.locate(problem)
         self.errors.append(problem)
         self.request_errors.append(problem)
         self._print(problem.render(self.file))
@@ -68,6 +71,7 @@ class Report:
             self.flush()
 
     def warn(self, problem: Problem) -> None:
+        problem = self.locate(problem)
         self.warnings.append(problem)
         self.warning_count += 1
         self._print("warning: " + problem.render(self.file))
