@@ -12,7 +12,7 @@ DEMO_MONTHS ?= 36
 BENCH_CUSTOMERS ?= 100000
 TEST_WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-spark lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,12 @@ test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory lint
 
+# The engine matrix: dbt's unit tests and every scenario built on Spark (a local pyspark session; needs a Java
+# runtime) and compared with the DuckDB build of the same data. One process: one Spark session for all of it.
+test-spark: install
+	@command -v java >/dev/null 2>&1 || { echo "test-spark needs a Java runtime (Debian: apt-get install default-jre-headless)"; exit 1; }
+	$(BIN)/python -m pytest tests/spark -p no:xdist -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
 lint: install
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
@@ -45,4 +51,4 @@ bench: install
 	$(BIN)/python scripts/bench_server.py
 
 clean:
-	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal demo_data report.html
+	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal demo_data report.html lake spark

@@ -10,3 +10,8 @@
 {% macro duckdb__seconds_between(start, end) -%}
     (epoch({{ end }}) - epoch({{ start }}))
 {%- endmacro %}
+
+{#- Microseconds apart, as DuckDB's epoch() difference keeps them; for TIMESTAMP_NTZ as the models use (D43). -#}
+{% macro spark__seconds_between(start, end) -%}
+    (cast(timestampdiff(MICROSECOND, {{ start }}, {{ end }}) as double) / 1000000)
+{%- endmacro %}

@@ -663,6 +663,60 @@ def our_last_month(db: Path) -> dict[str, Any]:
     }
 
 
+def step_spark(
+    as_of: str, db: Path, workdir: Path, env: dict[str, str], logs: Path, timeout: float | None, memory: str
+) -> dict[str, Any] | None:
+    """The same data on Spark (README "Outgrowing one machine"): the lake written in full (what the first load
+    after an upgrade pays; later loads write their own files only), then `dbt build --target spark` in a local
+    session, which publishes to a snapshot of its own; its last month is set beside the DuckDB build's."""
+    if shutil.which("java") is None:
+        say("spark: skipped, no Java runtime (Debian: apt-get install default-jre-headless)")
+        return None
+    lake = workdir / "lake"
+    shutil.rmtree(lake, ignore_errors=True)
+    cmd = [str(bin_dir() / "mrr-warehouse"), "lake", "sync"]
+    say("lake_sync: $ " + " ".join(cmd))
+    synced = run_measured(cmd, env, logs / "lake_sync.log", echo=lambda line: "lake" in line, timeout=timeout)
+    lake_mb = round(sum(path.stat().st_size for path in lake.rglob("*") if path.is_file()) / MB, 1)
+    snapshot = workdir / "published_spark.duckdb"
+    spark_env = {
+        **env,
+        "MRR_WAREHOUSE_PUBLISHED_DB": str(snapshot),
+        "MRR_WAREHOUSE_SPARK_DIR": str(workdir / "spark"),
+        "MRR_WAREHOUSE_SPARK_MEMORY": memory,
+    }
+    shutil.rmtree(workdir / "spark", ignore_errors=True)
+    build = step_dbt(
+        "build",
+        ["--target", "spark", "--exclude-resource-type", "unit_test"],
+        as_of,
+        workdir,
+        spark_env,
+        logs,
+        timeout,
+        name="dbt_build_spark",
+        full_refresh=False,
+    )
+    last_month: dict[str, Any] = {}
+    for engine, path in (("spark", snapshot), ("duckdb", db.with_name("published.duckdb"))):
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                month, mrr = con.execute(
+                    "select month, mrr from metrics_monthly order by month desc limit 1"
+                ).fetchone()
+            last_month[engine] = {"month": str(month), "mrr": float(mrr)}
+        except (duckdb.Error, TypeError) as exc:
+            last_month[engine] = {"error": str(exc)}
+    say(f"spark: lake {lake_mb} MB written in {synced.wall_seconds:.1f} s; last month {last_month}")
+    return {
+        "lake_sync": measured_fields(cmd, synced),
+        "lake_mb": lake_mb,
+        "dbt_build": build,
+        "last_month": last_month,
+        "spark_memory": memory,
+    }
+
+
 def environment() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     match = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE)
@@ -712,6 +766,26 @@ def ratio(numerator: Any, denominator: Any) -> float | None:
 
 def _percent(share: float | None) -> float | None:
     return None if share is None else round(100 * share, 1)
+
+
+def spark_rows(spark: dict[str, Any] | None) -> list[tuple[str, Any, str]]:
+    if not spark:
+        return [("spark: dbt build --target spark", "skipped", "")]
+    build = spark.get("dbt_build") or {}
+    last = spark.get("last_month") or {}
+    return [
+        ("spark: lake written in full (lake sync): wall time", spark["lake_sync"].get("wall_seconds"), "s"),
+        ("spark: lake size", spark.get("lake_mb"), "MB"),
+        ("spark: dbt build --target spark (local session): wall time", build.get("wall_seconds"), "s"),
+        ("spark: dbt build: peak RSS (dbt and its JVM)", build.get("peak_rss_mb"), "MB"),
+        ("spark: dbt build: CPU time (user + system)", build.get("cpu_seconds"), "s"),
+        ("spark: publishing the snapshot (from the export folder)", build.get("publish_seconds"), "s"),
+        (
+            "spark: last month's MRR, Spark / DuckDB",
+            f"{(last.get('spark') or {}).get('mrr')} / {(last.get('duckdb') or {}).get('mrr')}",
+            "cents",
+        ),
+    ]
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -772,6 +846,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         ),
         ("ratio: dbt run CPU / baseline query CPU", ratios.get("dbt_run_cpu_vs_baseline_cpu"), "x"),
         ("load + dbt build wall time", ratios.get("load_plus_build_seconds"), "s"),
+        *spark_rows(results.get("spark")),
         ("increment: next day's invoices", f"{increment.get('objects', 0):,}", "objects"),
         ("increment: load wall time", (increment.get("load") or {}).get("wall_seconds"), "s"),
         ("increment: incremental dbt build wall time", inc_build.get("wall_seconds"), "s"),
@@ -833,6 +908,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="terminate a step (load, dbt build, dbt run, baseline) after this long and go on (default: none)",
     )
+    parser.add_argument("--no-spark", action="store_true", help="skip the Spark build (needs a Java runtime)")
+    parser.add_argument(
+        "--spark-memory", default="8g", help="driver memory of the local Spark session (default 8g)"
+    )
     # Internal: the baseline runs in its own process so that its peak RSS can be measured.
     parser.add_argument("--baseline-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -871,6 +950,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results["dbt_build"] = step_dbt(
         "build", ["--exclude-resource-type", "unit_test"], as_of, workdir, env, logs, timeout
+    )
+    results["spark"] = (
+        None if args.no_spark else step_spark(as_of, db, workdir, env, logs, timeout, args.spark_memory)
     )
     results["dbt_run"] = fastest(
         [step_dbt("run", [], as_of, workdir, env, logs, timeout) for _ in range(args.repeat)], "wall_seconds"
@@ -925,6 +1007,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("baseline", base),
             ("increment load", results["increment"]["load"]),
             ("incremental dbt build", results["increment"]["dbt_build"]),
+            ("spark dbt build", (results.get("spark") or {}).get("dbt_build")),
         )
         if step is not None and step.get("exit_code") not in (0, 1 if name == "load" else 0)
     ]

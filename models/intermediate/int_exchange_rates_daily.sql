@@ -46,7 +46,7 @@ publication_ranges as (
 daily as (
     select
         currency,
-        cast({{ days_from_until('valid_from', 'valid_until') }} as date) as rate_date,
+        {{ days_from_until('valid_from', 'valid_until') }} as rate_date,
         units_per_eur
     from publication_ranges
 ),

@@ -80,7 +80,7 @@ reportable_changes as (
     select
         changes.*,
         subscription_owners.subscription_key,
-        row_number() over () as change_id
+        {{ row_key() }} as change_id
     from changes
     inner join subscription_owners
         on

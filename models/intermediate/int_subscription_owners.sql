@@ -53,7 +53,7 @@ final as (
         customer_external_id,
         currency,
         -- The timeline's window functions sort by this integer instead of two strings.
-        row_number() over () as subscription_key
+        {{ row_key() }} as subscription_key
     from ranked
     where owner_rank = 1
 )

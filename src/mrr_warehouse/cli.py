@@ -15,6 +15,7 @@ from mrr_warehouse import (
     display,
     export,
     generate,
+    lake,
     landing,
     lifecycle,
     manual_edits,
@@ -73,6 +74,7 @@ def run_load(args: argparse.Namespace) -> int:
             _say(result.summary())
             worst = max(worst, result.exit_code)
         removed_personal_data = lifecycle.apply_customer_deletions(con, source, _say)
+        lake.sync(con)
     finally:
         con.close()
     if removed_personal_data:
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(subparsers)
     manual_edits.add_parser(subparsers)
     report.add_parser(subparsers)
+    lake.add_parser(subparsers)
     serve.add_parser(subparsers)
     keys.add_parser(subparsers)
     return parser

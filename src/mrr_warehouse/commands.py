@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from mrr_warehouse import landing, sources
+from mrr_warehouse import lake, landing, sources
 from mrr_warehouse.display import note
 
 
@@ -35,6 +35,7 @@ def open_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
     con = landing.connect(landing.database_path(), on_wait=note)
     try:
         yield con
+        lake.sync(con)  # what the command committed reaches the lake (src/mrr_warehouse/lake.py)
     finally:
         con.close()
 

@@ -230,7 +230,8 @@ def publish(con: duckdb.DuckDBPyConnection, marts: Sequence[Source], build: dict
         (warehouse_file,) = _run(
             con, "select path from duckdb_databases() where database_name = ?", [warehouse]
         )[0]
-        os.chmod(temp, os.stat(warehouse_file).st_mode & 0o666)
+        # (A Spark build's marts come from an in-memory database: the warehouse file is the CLI's.)
+        os.chmod(temp, os.stat(warehouse_file or landing.database_path()).st_mode & 0o666)
         # The data must be on disk before the rename makes it the snapshot, and the rename itself before we
         # say it is published: a crash in between leaves either the old snapshot or the complete new one.
         _fsync(temp)

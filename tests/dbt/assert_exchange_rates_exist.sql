@@ -27,10 +27,11 @@ missing_rates as (
 final as (
     select
         'no exchange rate to {{ var("reporting_currency") }} on or before the date for: '
-        || string_agg(
-            coalesce(currency, '(no currency)') || ' on ' || cast(needed_on as {{ dbt.type_string() }}), ', '
-            order by needed_on, currency
-        ) as failure
+        || {{ string_agg_ordered(
+            "coalesce(currency, '(no currency)') || ' on ' || cast(needed_on as " ~ dbt.type_string() ~ ")",
+            "', '",
+            'needed_on, currency',
+        ) }} as failure
     from missing_rates
     having count(*) > 0
 )

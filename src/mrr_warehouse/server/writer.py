@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from mrr_warehouse import landing, lifecycle
+from mrr_warehouse import lake, landing, lifecycle
 from mrr_warehouse.loader import FAILED, FileLoad, RequestOutcome
 from mrr_warehouse.reading import DictBody, RawRequest
 from mrr_warehouse.server import keys
@@ -157,6 +157,12 @@ class Writer:
     def _close(self) -> None:
         if self.con is None:
             return
+        try:
+            lake.sync(self.con)  # what this connection landed reaches the lake (src/mrr_warehouse/lake.py)
+        except Exception:
+            log.exception(
+                "bringing the lake in step failed; the next load or `mrr-warehouse lake sync` retries"
+            )
         self.con.close()
         self.con = None
         if self.compact_on_close:
