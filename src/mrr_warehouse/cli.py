@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mrr_warehouse import (
+    csv_import,
     display,
     export,
     generate,
@@ -19,11 +20,12 @@ from mrr_warehouse import (
     lifecycle,
     manual_edits,
     metrics_export,
+    object_types,
     reading,
     report,
     sources,
 )
-from mrr_warehouse.loader import FileLoad
+from mrr_warehouse.csv_load import CsvOptions, load_file
 from mrr_warehouse.schema import OBJECT_TYPES
 from mrr_warehouse.server import keys, serve
 
@@ -39,7 +41,7 @@ def run_load(args: argparse.Namespace) -> int:
     worst = 0
     for raw in args.paths:
         if Path(raw).is_dir() and not reading.expand_paths([raw]):
-            _note(f"error: {raw}: no .json or .ndjson files in this folder")
+            _note(f"error: {raw}: no .json, .ndjson or .csv files in this folder")
             worst = 2
     files = []
     for path in reading.expand_paths(args.paths):
@@ -52,6 +54,8 @@ def run_load(args: argparse.Namespace) -> int:
             files.append(path)
     if not files:
         return 2
+    if (args.object or args.map or args.date_format) and not any(csv_import.is_csv(path) for path in files):
+        _note("warning: --object, --map and --date-format apply to .csv files only; none is being loaded")
     database = landing.database_path()
     try:
         con = landing.connect(database, on_wait=_note)
@@ -62,8 +66,11 @@ def run_load(args: argparse.Namespace) -> int:
             source = sources.resolve(con, args.data_source)
         except sources.UnknownDataSource as exc:
             return _fail(str(exc))
+        csv_options = CsvOptions(args.object, tuple(args.map or ()), args.date_format)
         for path in files:
-            result = FileLoad(con, path, source, strict=args.strict, say=_say, note=_note).run()
+            result = load_file(
+                con, path, source, strict=args.strict, say=_say, note=_note, csv_options=csv_options
+            )
             _say(result.summary())
             worst = max(worst, result.exit_code)
         removed_personal_data = lifecycle.apply_customer_deletions(con, source, _say)
@@ -76,16 +83,7 @@ def run_load(args: argparse.Namespace) -> int:
     return worst
 
 
-_COUNT_HEADERS = {
-    "customer": "customers",
-    "plan": "plans",
-    "invoice": "invoices",
-    "line_item": "line_items",
-    "transaction": "transactions",
-    "subscription_event": "events",
-    "cancellation": "cancellations",
-    "contact": "contacts",
-}
+_COUNT_HEADERS = {name: object_types.TYPES[name].count_header for name in OBJECT_TYPES}
 
 
 def run_sources_list(args: argparse.Namespace) -> int:
@@ -125,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = subparsers.add_parser(
         "load",
-        help="load request files (.json: one request body; .ndjson: one per line; folders: in name order)",
+        help=(
+            "load request files (.json: one request body; .ndjson: one per line; .csv: customers or contacts;"
+            " folders: in name order)"
+        ),
         description=(
             "Load Import API request bodies. Exit status: 0 everything landed, 1 some objects were rejected"
             " (or --strict rejected a file), 2 a file could not be read or parsed (nothing from it landed)."
@@ -140,7 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--strict", action="store_true", help="land nothing from a file with any rejected object"
     )
-    load.add_argument("paths", nargs="+", metavar="PATH", help=".json / .ndjson file or folder")
+    load.add_argument(
+        "--object",
+        choices=csv_import.OBJECT_TYPES,
+        help="what the CSV files hold (default: recognised from their headers)",
+    )
+    load.add_argument(
+        "--map",
+        action="append",
+        metavar='"HEADER=FIELD"',
+        help='a CSV column the headers do not name: "Seats=custom.seats:Integer", "Kundennummer=external_id"'
+        " (repeatable)",
+    )
+    load.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="how the CSV writes dates besides ISO 8601, in strptime codes (e.g. %%d/%%m/%%Y)",
+    )
+    load.add_argument("paths", nargs="+", metavar="PATH", help=".json / .ndjson / .csv file or folder")
     load.set_defaults(func=run_load)
 
     sources_parser = subparsers.add_parser("sources", help="data sources")

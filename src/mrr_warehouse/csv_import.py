@@ -2,7 +2,7 @@
 
 A spreadsheet export becomes the body `{"customers": [...]}` or `{"contacts": [...]}`, one object per data row, which
 then goes through the loader like any JSON request: the same validation, identities, idempotency, atomicity and
-erasure (D42). What only a CSV can get wrong is judged here, per row, with its line number and column: a date in no
+erasure (D46). What only a CSV can get wrong is judged here, per row, with its line number and column: a date in no
 known form, a custom attribute that is not of its declared type. Headers are matched to Import API fields
 case- and punctuation-insensitively; `--map "Header=field"` covers the rest, and `--map "Seats=custom.seats:Integer"`
 types a custom attribute. A header that matches nothing is reported once.
@@ -67,13 +67,21 @@ _CONTACT_FIELDS: dict[str, tuple[str, ...]] = {
 FIELDS = {"customers": _CUSTOMER_FIELDS, "contacts": _CONTACT_FIELDS}
 OBJECT_TYPE = {"customers": "customer", "contacts": "contact"}
 DATE_FIELDS = frozenset({"lead_created_at", "free_trial_started_at"})
-# Headers only a contacts file has: a file with one of them (and no --object) is contacts.
-_CONTACT_ONLY = frozenset(
-    spelling
-    for name, spellings in _CONTACT_FIELDS.items()
-    if name not in ("customer_external_id", "external_id", "email")
-    for spelling in (*spellings, normalise(name))
-)
+_SHARED = frozenset({"external_id", "customer_external_id", "email"})
+
+
+def _spellings(fields: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """The header spellings of a type's own fields (not those both types have)."""
+    return frozenset(
+        spelling
+        for name, spellings in fields.items()
+        if name not in _SHARED
+        for spelling in (*spellings, normalise(name))
+    )
+
+
+_CUSTOMER_ONLY = _spellings(_CUSTOMER_FIELDS) - _spellings(_CONTACT_FIELDS)
+_CONTACT_ONLY = _spellings(_CONTACT_FIELDS) - _spellings(_CUSTOMER_FIELDS)
 
 
 class CsvRefused(Exception):
@@ -95,6 +103,10 @@ class RowProblem:
     line: int
     column: str
     message: str
+    external_id: str | None = None  # the row's own id, when it has one
+    customer_external_id: str | None = (
+        None  # the customer the row is or belongs to (erasure finds it by this)
+    )
 
 
 @dataclass(slots=True)
@@ -169,15 +181,19 @@ def parse_mappings(mappings: Iterable[str], array: str) -> dict[str, Column]:
 
 
 def recognise(headers: Sequence[str], requested: str | None, mapped: dict[str, Column]) -> str:
-    """Which object type the file holds: --object, else contacts when a contact-only header is there, else
-    customers when something names a customer's external id; otherwise the file is refused."""
+    """Which object type the file holds: --object; else contacts when more headers name contact-only fields
+    (first and last name, title, phone, ...) than customer-only ones (name, company, country, ...); else
+    customers when a header names an external id; otherwise the file is refused."""
     if requested is not None:
         if requested not in OBJECT_TYPES:
             raise CsvRefused(f"--object must be one of {', '.join(OBJECT_TYPES)}, got {requested!r}")
         return requested
     normalised = {normalise(header) for header in headers}
     mapped_fields = {column.field for column in mapped.values()}
-    if normalised & _CONTACT_ONLY:
+    # the type whose own fields the headers name more often: a customers sheet may well have a Notes column
+    contact_votes = len(normalised & _CONTACT_ONLY)
+    customer_votes = len(normalised & _CUSTOMER_ONLY)
+    if contact_votes > customer_votes:
         return "contacts"
     if normalised & {*_CUSTOMER_FIELDS["external_id"], "externalid"} or "external_id" in mapped_fields:
         return "customers"
@@ -384,7 +400,11 @@ def read_csv_request(
             continue  # a blank line (or a row of empty cells): nothing to import
         obj, problems = build_object(array, cells, date_format)
         if problems:
-            request.rejected.extend(RowProblem(start, header, message) for header, message in problems)
+            external_id = obj.get("external_id")
+            customer = external_id if array == "customers" else obj.get("customer_external_id")
+            request.rejected.extend(
+                RowProblem(start, header, message, external_id, customer) for header, message in problems
+            )
             continue
         request.rows.append(CsvRow(start, obj))
     return request

@@ -472,6 +472,15 @@ def request_hashes(
 
 
 _REQUEST_COLUMNS = "load_id, request_index, data_source_uuid, file, content_hash, body, loaded_at"
+_REQUEST_SCHEMA = {
+    "load_id": pl.String,
+    "request_index": pl.Int32,
+    "data_source_uuid": pl.String,
+    "file": pl.String,
+    "content_hash": pl.String,
+    "body": pl.String,
+    "loaded_at": pl.Datetime("us"),
+}
 
 
 def insert_requests(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -479,11 +488,26 @@ def insert_requests(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ..
     body text, loaded_at) each."""
     if not rows:
         return
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
-    run(
+    if len(rows) <= _SMALL_BATCH:
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        run(
+            con,
+            f"insert into raw.requests ({_REQUEST_COLUMNS}) values {values}",
+            [v for row in rows for v in row],
+        )
+        return
+    # Many small requests (an .ndjson of cancellations): binding thousands of parameters cost DuckDB more
+    # than the insert itself (1.3 of 2.5 s for 15,839 cancellation requests); a frame costs milliseconds.
+    columns = list(zip(*rows, strict=True))
+    frame = pl.DataFrame(
+        {name: list(values) for name, values in zip(_REQUEST_SCHEMA, columns, strict=True)},
+        schema=_REQUEST_SCHEMA,
+    )
+    _with_frame(
         con,
-        f"insert into raw.requests ({_REQUEST_COLUMNS}) values {values}",
-        [v for row in rows for v in row],
+        "_mrr_requests_batch",
+        frame,
+        f"insert into raw.requests ({_REQUEST_COLUMNS}) select {_REQUEST_COLUMNS} from _mrr_requests_batch",
     )
 
 

@@ -29,8 +29,8 @@ from mrr_warehouse.commands import (
     require_customer,
     require_data_source,
 )
+from mrr_warehouse.csv_load import load_file
 from mrr_warehouse.display import note, say
-from mrr_warehouse.loader import FileLoad
 from mrr_warehouse.sources import DataSource
 from mrr_warehouse.validation import MAX_AUTO_CHURN_DAYS
 
@@ -266,7 +266,7 @@ def resync(
     delete_data_source(con, staging)
     worst = 0
     for path in paths:
-        result = FileLoad(con, path, staging, strict=strict, say=say, note=note).run()
+        result = load_file(con, path, staging, strict=strict, say=say, note=note)
         say(result.summary())
         worst = max(worst, result.exit_code)
     if worst >= 2:
@@ -305,7 +305,7 @@ def resync(
 def run_resync(args: argparse.Namespace) -> int:
     files = reading.expand_paths(args.paths)
     if not files:
-        raise CommandError("no .json or .ndjson files to re-sync from")
+        raise CommandError("no .json, .ndjson or .csv files to re-sync from")
     with open_warehouse() as con:
         source = require_data_source(con, args.data_source)
         return resync(

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from mrr_warehouse.csv_import import CSV_SUFFIXES
 from mrr_warehouse.validation import sha256_hex
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
@@ -57,7 +58,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
                 for child in path.iterdir()
                 if not child.is_dir()
                 and not child.name.startswith(".")
-                and child.suffix.lower() in JSON_SUFFIXES + NDJSON_SUFFIXES
+                and child.suffix.lower() in JSON_SUFFIXES + NDJSON_SUFFIXES + CSV_SUFFIXES
             ]
             files.extend(sorted(children, key=lambda child: child.name))
         else:

@@ -76,10 +76,14 @@ def read_build_info(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[st
 
 
 def source_names(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, str]:
-    """uuid -> name where the file knows the names (the warehouse's raw.data_sources, or a published copy)."""
-    for table in ("main.data_sources", "raw.data_sources"):
+    """uuid -> name where the file knows the names: the data_sources mart (published), else raw.data_sources."""
+    queries = {
+        "main.data_sources": "select data_source_uuid, data_source_name from main.data_sources",
+        "raw.data_sources": "select uuid, name from raw.data_sources",
+    }
+    for table, query in queries.items():
         if table in tables:
-            return dict(con.execute(f"select uuid, name from {table}").fetchall())
+            return dict(con.execute(query).fetchall())
     return {}
 
 

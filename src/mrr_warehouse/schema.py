@@ -11,17 +11,10 @@ import hashlib
 
 import duckdb
 
-# Object types as stored in raw.objects.object_type.
-OBJECT_TYPES = (
-    "customer",
-    "plan",
-    "invoice",
-    "line_item",
-    "transaction",
-    "subscription_event",
-    "cancellation",
-    "contact",
-)
+from mrr_warehouse import object_types
+
+# Object types as stored in raw.objects.object_type (declared in object_types.py).
+OBJECT_TYPES = object_types.STORED
 
 DDL = """
 create schema if not exists raw;

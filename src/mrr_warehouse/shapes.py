@@ -6,20 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from mrr_warehouse import object_types
 from mrr_warehouse.reading import Body, DictBody, LazyBody
 
 # Top-level arrays of the bulk import (and of the single-array shapes), in the order they are loaded:
 # what an object refers to lands before it.
-ARRAYS = ("customers", "plans", "invoices", "line_items", "transactions", "subscription_events", "contacts")
-ARRAY_OBJECT_TYPES = {
-    "customers": "customer",
-    "plans": "plan",
-    "invoices": "invoice",
-    "line_items": "line_item",
-    "transactions": "transaction",
-    "subscription_events": "subscription_event",
-    "contacts": "contact",
-}
+ARRAY_OBJECT_TYPES = object_types.BULK_ARRAYS  # e.g. "line_items" -> "line_item"
+ARRAYS = tuple(ARRAY_OBJECT_TYPES)
 # Top-level scalars a bulk/invoice import may carry besides its arrays.
 BULK_SCALARS = frozenset({"external_id", "data_source_uuid", "customer_external_id", "customer_uuid"})
 

@@ -108,6 +108,13 @@ def test_contacts_are_recognised_by_their_headers_and_keep_custom_fields() -> No
     assert request.headers["customer_external_id"] == "Customer External ID"
 
 
+def test_a_customers_sheet_with_a_notes_column_is_still_customers() -> None:
+    request = read_csv_request(b"External ID,Name,Company,Notes\nc1,Ann,Acme,call back\n")
+    assert request.array == "customers" and request.ignored_headers == ["Notes"]
+    request = read_csv_request(b"Customer External ID,First name,Last name,Company\nc1,Ann,Lee,Acme\n")
+    assert request.array == "contacts" and request.ignored_headers == ["Company"]
+
+
 def test_object_flag_and_map_cover_headers_that_match_nothing() -> None:
     data = b"Kundennummer,Vorname\nc1,Ann\n"
     with pytest.raises(CsvRefused, match="match neither"):
@@ -134,3 +141,13 @@ def test_files_and_maps_that_cannot_be_read_are_refused_whole(
 ) -> None:
     with pytest.raises(CsvRefused, match=message):
         read_csv_request(data, mappings=mappings)
+
+
+def test_every_csv_column_names_a_field_of_its_object_type_in_the_registry() -> None:
+    """The CSV import knows header spellings, not fields: the fields are object_types.py's (tags live under the
+    customer's attributes)."""
+    from mrr_warehouse import csv_import, object_types
+
+    for array, fields in csv_import.FIELDS.items():
+        schema = object_types.SCHEMAS[csv_import.OBJECT_TYPE[array]]
+        assert set(fields) - {"tags"} <= set(schema.by_name), array

@@ -3,6 +3,7 @@ invoices are immutable."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 CUSTOMER = {"external_id": "c1", "name": "Customer One", "email": "c1@example.com"}
@@ -151,3 +152,18 @@ def test_changed_line_item_in_a_bulk_request_is_rejected_and_the_invoice_stays(w
     ]
     assert "line items are immutable" in result.stdout
     assert query("select count(*) from raw.objects where object_type = 'line_item'") == [(1,)]
+
+
+def test_many_small_requests_are_each_kept_verbatim_once(write_request, load, query):
+    """An .ndjson of many one-object requests: more than one insert's worth of raw.requests rows at a time."""
+    customers = [{"external_id": f"c{index}", "name": f"Customer {index}"} for index in range(75)]
+    path = write_request("customers.ndjson", customers)
+    assert load(path).returncode == 0
+    kept = query("select request_index, body::varchar, content_hash from raw.requests order by request_index")
+    lines = path.read_text().splitlines()
+    assert [(index, json.loads(body)) for index, body, _ in kept] == list(enumerate(customers))
+    assert [content_hash for _, _, content_hash in kept] == [
+        hashlib.sha256(text.encode()).hexdigest() for text in lines
+    ]
+    assert load(path).returncode == 0
+    assert query("select count(*) from raw.requests") == [(75,)]

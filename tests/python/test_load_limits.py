@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mrr_warehouse import loader as loader_module
-from mrr_warehouse.validation import SCHEMAS
+from mrr_warehouse.loading import prepare as prepare_step
+from mrr_warehouse.object_types import SCHEMAS
 
 CUSTOMER = {"external_id": "c1", "name": "One"}
 PLAN = {"external_id": "p1", "name": "Monthly", "interval_count": 1, "interval_unit": "month"}
@@ -180,14 +180,14 @@ def test_absurdly_long_identifiers_and_strings_are_rejected_naming_the_field(wri
 def test_an_exception_while_handling_one_object_rejects_it_as_an_internal_error_and_the_rest_lands(
     write_request, load, query, monkeypatch
 ):
-    real = loader_module.validate
+    real = prepare_step.validate
 
     def failing(object_type, obj):
         if isinstance(obj, dict) and obj.get("external_id") == "boom":
             raise ZeroDivisionError("simulated bug")
         return real(object_type, obj)
 
-    monkeypatch.setattr(loader_module, "validate", failing)
+    monkeypatch.setattr(prepare_step, "validate", failing)
     customers = [{"external_id": "boom"}, CUSTOMER]
     result = load(write_request("c.json", {"customers": customers}))
     assert result.returncode == 1
@@ -198,14 +198,14 @@ def test_an_exception_while_handling_one_object_rejects_it_as_an_internal_error_
 
 
 def test_strict_still_lands_nothing_when_one_object_raised(write_request, load, query, monkeypatch):
-    real = loader_module.validate
+    real = prepare_step.validate
 
     def failing(object_type, obj):
         if isinstance(obj, dict) and obj.get("external_id") == "boom":
             raise RuntimeError("simulated bug")
         return real(object_type, obj)
 
-    monkeypatch.setattr(loader_module, "validate", failing)
+    monkeypatch.setattr(prepare_step, "validate", failing)
     result = load(write_request("c.json", {"customers": [{"external_id": "boom"}, CUSTOMER]}), strict=True)
     assert result.returncode == 1
     assert _landed(query, "customer") == []

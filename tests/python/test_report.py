@@ -156,6 +156,19 @@ def test_per_source_views_add_up_to_the_marts(warehouse: Warehouse) -> None:
         assert summed[key][1] == pytest.approx(mrr, abs=1e-6)
 
 
+def test_the_published_snapshot_names_the_data_sources(warehouse: Warehouse) -> None:
+    """BI tools and the report read the snapshot, which has no raw schema: the data_sources mart names the uuids."""
+    published = warehouse.db_path.parent / "published.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        names = report.source_names(con, report._tables(con))
+        used = {
+            row[0]
+            for row in con.execute("select distinct data_source_uuid from main.mrr_movements").fetchall()
+        }
+    assert sorted(names.values()) == sorted(SOURCES)
+    assert used <= set(names)
+
+
 def test_report_reads_the_published_snapshot_by_default_and_names_a_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "published.duckdb"
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
