@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from mrr_warehouse import csv_import, object_types
 from mrr_warehouse.csv_import import CsvRefused, read_csv_request
 
 
@@ -146,8 +147,6 @@ def test_files_and_maps_that_cannot_be_read_are_refused_whole(
 def test_every_csv_column_names_a_field_of_its_object_type_in_the_registry() -> None:
     """The CSV import knows header spellings, not fields: the fields are object_types.py's (tags live under the
     customer's attributes)."""
-    from mrr_warehouse import csv_import, object_types
-
     for array, fields in csv_import.FIELDS.items():
         schema = object_types.SCHEMAS[csv_import.OBJECT_TYPE[array]]
         assert set(fields) - {"tags"} <= set(schema.by_name), array
