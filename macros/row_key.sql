@@ -12,3 +12,17 @@
 {% macro spark__row_key() -%}
     monotonically_increasing_id()
 {%- endmacro %}
+
+{#- A number that names one thing (e.g. a subscription) the same in every build: a 63-bit hash of its key columns,
+    so incremental builds can join rows built on different days (D47). -#}
+{% macro stable_key(columns) -%}
+    {{ return(adapter.dispatch('stable_key', 'mrr_warehouse')(columns)) }}
+{%- endmacro %}
+
+{% macro default__stable_key(columns) -%}
+    cast(hash({{ columns | join(', ') }}) % 9223372036854775807 as bigint)
+{%- endmacro %}
+
+{% macro spark__stable_key(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}

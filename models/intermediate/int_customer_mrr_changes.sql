@@ -2,6 +2,12 @@
     active subscriptions before and after it, and its movement type (SPEC 4). Changes of the active state
     alone (a free subscription starting or ending) carry no movement but count for churn. -#}
 {%- set grouping_seconds = project_var('smart_grouping_minutes') * 60 -%}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('customer') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
 
 with recursive
 
@@ -43,6 +49,10 @@ rekeyed as (
         on
             subscription_changes.data_source_uuid = identities.data_source_uuid
             and subscription_changes.customer_external_id = identities.customer_external_id
+    where
+        {{ in_build_scope(
+            'customer', 'identities.reporting_data_source_uuid', 'identities.reporting_customer_external_id'
+        ) }}
 ),
 
 ordered as (

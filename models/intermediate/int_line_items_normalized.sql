@@ -1,3 +1,13 @@
+{#- Grain: one row per subscription line item (data source, line_item_key), with the MRR it stands for: its amount
+    less tax (and fees with deduct_transaction_fees), per month of its plan's interval, a prorated line scaled up
+    to the full interval (SPEC 3.1, 3.2). Incremental by the invoice's customer (D47). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('customer') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
+
 with
 
 line_items as (
@@ -52,7 +62,9 @@ subscription_lines as (
         on
             line_items.data_source_uuid = plans.data_source_uuid
             and line_items.plan_external_id = plans.plan_external_id
-    where line_items.line_item_type = 'subscription'
+    where
+        line_items.line_item_type = 'subscription'
+        and {{ in_build_scope('customer', 'invoices.data_source_uuid', 'invoices.customer_external_id') }}
 ),
 
 plan_intervals as (

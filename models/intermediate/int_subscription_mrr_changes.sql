@@ -2,11 +2,17 @@
     changes (SPEC 3.3, 6; D15). A value is converted at the rate of the day it took effect. Every regular line
     revalues the subscription, so a renewal at the same native price can still move the converted MRR: that part
     is an fx adjustment, never a movement. -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('subscription') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
 
 with
 
 timeline as (
-    select * from {{ ref('int_subscription_mrr_timeline') }}
+    {{ select_in_build_scope('int_subscription_mrr_timeline', 'subscription') }}
 ),
 
 exchange_rates as (

@@ -2,23 +2,29 @@
     changes, or a regular line resets it even to the same value (the currency step revalues there), with what
     caused it (SPEC 3.3). Value resets (lines, cancellations, auto-churn) split a subscription's history into
     epochs; within an epoch the MRR is the reset value plus the differential prorations so far (D5, D6, D7). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('subscription') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
 
 with
 
 value_changes as (
-    select * from {{ ref('int_subscription_value_changes') }}
+    {{ select_in_build_scope('int_subscription_value_changes', 'subscription') }}
 ),
 
 cancellations as (
-    select * from {{ ref('int_subscription_cancellations') }}
+    {{ select_in_build_scope('int_subscription_cancellations', 'subscription') }}
 ),
 
 auto_churns as (
-    select * from {{ ref('int_subscription_auto_churns') }}
+    {{ select_in_build_scope('int_subscription_auto_churns', 'subscription') }}
 ),
 
 subscription_owners as (
-    select * from {{ ref('int_subscription_owners') }}
+    {{ select_in_build_scope('int_subscription_owners', 'subscription') }}
 ),
 
 -- change_rank orders changes at the same instant: a new line, then prorations, then a cancellation.

@@ -1,15 +1,21 @@
 {#- Grain: one row per subscription (data source, subscription_external_id). The customer it belongs to and its
     currency: those of its latest invoice line, or for a subscription known only from events (with
     subscription_events_drive_mrr), of its latest event (D8). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('subscription') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
 
 with
 
 line_items as (
-    select * from {{ ref('int_line_items_normalized') }}
+    {{ select_in_build_scope('int_line_items_normalized', 'subscription') }}
 ),
 
 subscription_events as (
-    select * from {{ ref('int_subscription_mrr_events') }}
+    {{ select_in_build_scope('int_subscription_mrr_events', 'subscription') }}
 ),
 
 owner_candidates as (
@@ -52,8 +58,9 @@ final as (
         subscription_external_id,
         customer_external_id,
         currency,
-        -- The timeline's window functions sort by this integer instead of two strings.
-        {{ row_key() }} as subscription_key
+        -- The timeline's window functions sort by this integer instead of two strings; it is a function of the
+        -- subscription, so rows built in different (incremental) builds agree on it.
+        {{ stable_key(['data_source_uuid', 'subscription_external_id']) }} as subscription_key
     from ranked
     where owner_rank = 1
 )

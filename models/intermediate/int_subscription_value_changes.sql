@@ -1,15 +1,21 @@
 {#- Grain: one row per subscription, instant and kind of value change: a `reset` sets the subscription's MRR (its
     regular lines starting at that instant, summed, or before its first line, its MRR events), an `addition`
     adds to it (differential prorations, SPEC 3.2). Cancellations and auto-churn are not here (D5, D7). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('subscription') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
 
 with
 
 line_items as (
-    select * from {{ ref('int_line_items_normalized') }}
+    {{ select_in_build_scope('int_line_items_normalized', 'subscription') }}
 ),
 
 subscription_events as (
-    select * from {{ ref('int_subscription_mrr_events') }}
+    {{ select_in_build_scope('int_subscription_mrr_events', 'subscription') }}
 ),
 
 first_line_starts as (

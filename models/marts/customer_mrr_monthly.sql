@@ -1,7 +1,18 @@
+{#- Grain: one row per customer (as it reports, after merges) per month, from its first month with a movement to
+    the as-of month. Incremental (D47): the customers in the build scope are recomputed; every other customer's
+    months after the last build's as-of month are carried forward from its last month, with its MRR unchanged and
+    no movement, which is what a full build gives a customer with no change in those months. -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('customer_uuid') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
+
 with
 
 customer_changes as (
-    select * from {{ ref('int_customer_mrr_changes') }}
+    {{ select_in_build_scope('int_customer_mrr_changes', 'customer') }}
 ),
 
 changes as (
@@ -82,6 +93,42 @@ final as (
         order by customer_months.month
         rows between unbounded preceding and current row
     )
+),
+
+-- After the pre-hook, the table holds the customers outside the scope, each up to the last build's as-of month.
+carried as (
+    {% if is_incremental() %}
+        select
+            months_since.month,
+            last_months.customer_uuid,
+            last_months.customer_external_id,
+            last_months.data_source_uuid,
+            last_months.ending_mrr_in_cents as starting_mrr_in_cents,
+            {% for movement_type in movement_types() %}
+                cast(0 as {{ type_mrr() }}) as mrr_{{ movement_type }}_in_cents,
+            {% endfor %}
+            cast(0 as {{ type_mrr() }}) as fx_adjustment_in_cents,
+            {% for movement_type in movement_types() %}
+                false as has_{{ movement_type }},
+            {% endfor %}
+            last_months.ending_mrr_in_cents
+        from {{ this }} as last_months
+        inner join (
+            {{ month_spine(dbt.dateadd('month', 1, '(select max(month) from ' ~ this ~ ')'), as_of_date()) }}
+        ) as months_since
+            on last_months.month < months_since.month
+        where last_months.month = (select max(built.month) from {{ this }} as built)
+    {% else %}
+        select * from final
+        where false
+    {% endif %}
+),
+
+all_months as (
+    select * from final
+    union all
+    select * from carried
 )
 
-select * from final
+-- carried has final's columns in final's order
+select * from all_months  -- noqa: AM04

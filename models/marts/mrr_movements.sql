@@ -1,7 +1,16 @@
+{#- Grain: one row per MRR movement (SPEC 4): a change of a customer's MRR with its type, amounts before and after,
+    and the source rows that caused it. Incremental by customer (D47). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('customer_uuid') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
+
 with
 
 customer_changes as (
-    select * from {{ ref('int_customer_mrr_changes') }}
+    {{ select_in_build_scope('int_customer_mrr_changes', 'customer') }}
 ),
 
 final as (

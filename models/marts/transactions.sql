@@ -1,3 +1,12 @@
+{#- Grain: one row per transaction up to the as-of date (SPEC 5): cash in the reporting currency at the
+    transaction date's rate, for the customer it reports as. Incremental by customer (D47). -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_build_scope('customer_uuid') }}",
+) }}
+-- depends_on: {{ ref('int_build_scope') }}
+
 with
 
 transactions as (
@@ -55,7 +64,9 @@ transaction_amounts as (
         on
             invoices.data_source_uuid = identities.data_source_uuid
             and invoices.customer_external_id = identities.customer_external_id
-    where transactions.transacted_at < {{ reporting_cutoff_at() }}
+    where
+        transactions.transacted_at < {{ reporting_cutoff_at() }}
+        and {{ customer_uuid_in_build_scope('identities.reporting_customer_uuid') }}
 ),
 
 final as (

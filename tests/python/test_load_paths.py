@@ -100,7 +100,7 @@ def test_a_database_file_named_like_a_schema_works_for_every_command_and_dbt(tmp
     if name != "raw.duckdb":  # dbt attaches every file under the same catalog name: one build proves it
         return  # (the property test builds main.duckdb in full)
     warehouse.dbt_build(
-        {"as_of_date": "2024-01-31"}, "--select", "exchange_rates", "staging", "stg_line_items+1"
+        {"as_of_date": "2024-01-31"}, "--select", "exchange_rates", "staging", "+int_line_items_normalized"
     )
     mrr = warehouse.query("select line_mrr_in_cents from intermediate.int_line_items_normalized")
     assert [float(row[0]) for row in mrr] == [5000.0]
