@@ -13,12 +13,17 @@ Steps (each announced with its progress; everything lands in --workdir, results 
    intermediate.int_line_items_normalized in the same database (a subprocess): query time, peak RSS; and the
    ratios our time / baseline time, among them the "MRR path" (the models between the baseline's input
    and customer_mrr_monthly, the mart of the baseline's grain)
+4b. the baseline over the request files: scripts/baseline_playbook_files.sql, the same playbook written against
+   the request files the loader read (DuckDB read_json: the JSON parsing, unnesting invoices and line items,
+   joining plans for the interval, spine, lag()), in a fresh database file (a subprocess): query time, peak
+   RSS, CPU; the ratio (load wall + dbt run wall) / its query time (issue #14: <= 2x), and whether its
+   monthly totals equal the in-warehouse baseline's
 5. the increment: the next day's renewal invoices (written from the built warehouse), loaded, then an
    incremental `dbt build` with the as-of date one day later: objects, wall times, peak RSS
 6. the environment: date, cores, memory, versions
 Peak RSS comes from `/usr/bin/time -v` when it exists, else from polling VmHWM in /proc/<pid>/status; CPU time
 (user + system) and the load average around each step are recorded too, because on a shared machine wall times
-are noisy: `--repeat N` runs `dbt run` and the baseline N times and keeps the fastest. `--step-timeout` ends a
+are noisy: `--repeat N` runs `dbt run` and both baselines N times and keeps the fastest. `--step-timeout` ends a
 step that runs too long and goes on with the next.
 The last thing printed is a Markdown table (what, value, unit) for the README.
 """
@@ -50,6 +55,7 @@ from mrr_warehouse.generate import DEFAULT_START_DATE, format_summary, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_SQL = ROOT / "scripts" / "baseline_playbook.sql"
+BASELINE_FILES_SQL = ROOT / "scripts" / "baseline_playbook_files.sql"
 DATA_SOURCE = "Bench Billing"
 DEFAULT_MEMORY_LIMIT = "8GB"  # the default of profiles.yml
 STORAGE_COMPATIBILITY = "v1.5.0"  # as profiles.yml
@@ -587,16 +593,20 @@ def step_baseline(
     return result
 
 
-def baseline_worker(args: argparse.Namespace) -> int:
-    """In the subprocess: run the baseline SQL with the settings of profiles.yml; print one JSON line."""
-    config = {
+def worker_config(args: argparse.Namespace) -> dict[str, Any]:
+    """DuckDB settings of profiles.yml, so that both baselines run as the dbt build does."""
+    return {
         "storage_compatibility_version": STORAGE_COMPATIBILITY,
         "memory_limit": args.memory_limit,
         "temp_directory": str(Path(args.workdir) / "duckdb_tmp"),
         "preserve_insertion_order": False,
     }
+
+
+def baseline_worker(args: argparse.Namespace) -> int:
+    """In the subprocess: run the baseline SQL with the settings of profiles.yml; print one JSON line."""
     started = time.perf_counter()
-    con = duckdb.connect(args.db, config=config)
+    con = duckdb.connect(args.db, config=worker_config(args))
     connected = time.perf_counter()
     cpu_started = time.process_time()
     con.execute(f"set variable as_of_date = date '{args.as_of}'")
@@ -633,6 +643,164 @@ def baseline_worker(args: argparse.Namespace) -> int:
         flush=True,
     )
     return 0
+
+
+def step_baseline_files(
+    data_dir: Path,
+    as_of: str,
+    memory_limit: str,
+    workdir: Path,
+    env: dict[str, str],
+    logs: Path,
+    timeout: float | None,
+) -> dict[str, Any]:
+    """scripts/baseline_playbook_files.sql over data_dir/*.json in a fresh database file (a subprocess)."""
+    files_db = workdir / "baseline_files.duckdb"
+    # A fresh file each run: a repeat must parse the files again, not find last run's tables.
+    for path in (files_db, files_db.with_name(files_db.name + ".wal")):
+        path.unlink(missing_ok=True)
+    files = sorted(data_dir.glob("*.json"))
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--baseline-files-worker",
+        "--db",
+        str(files_db),
+        "--data-dir",
+        str(data_dir),
+        "--as-of",
+        as_of,
+        "--memory-limit",
+        memory_limit,
+        "--workdir",
+        str(workdir),
+    ]
+    say(
+        f"baseline over files: {BASELINE_FILES_SQL.relative_to(ROOT)} on {data_dir}/*.json "
+        f"({len(files)} files, {sum(f.stat().st_size for f in files) / MB:,.0f} MB)"
+    )
+    m = run_measured(cmd, env, logs / "baseline_files.log", echo=lambda line: True, timeout=timeout)
+    result: dict[str, Any] = {
+        "sql": str(BASELINE_FILES_SQL.relative_to(ROOT)),
+        "database": str(files_db),
+        "input_files": len(files),
+        "input_mb": round(sum(f.stat().st_size for f in files) / MB, 1),
+        **{k: v for k, v in measured_fields(cmd, m).items() if k not in ("command", "log")},
+    }
+    for line in m.log.read_text().splitlines():
+        if line.startswith("{"):
+            result.update(json.loads(line))
+    say(
+        f"baseline over files: exit {m.returncode}, query {result.get('query_seconds')} s "
+        f"(process {m.wall_seconds:.1f} s), peak RSS {m.peak_rss_mb} MB, "
+        f"CPU {m.cpu_seconds} s, load average {m.load_average}"
+    )
+    return result
+
+
+def baseline_files_worker(args: argparse.Namespace) -> int:
+    """In the subprocess: the playbook over the request files, into the fresh --db; print one JSON line."""
+    started = time.perf_counter()
+    con = duckdb.connect(args.db, config=worker_config(args))
+    connected = time.perf_counter()
+    cpu_started = time.process_time()
+    # The *.json requests only: the cancellation requests (*.ndjson) are left out, as the in-warehouse baseline
+    # leaves them out (see the SQL's header).
+    files = sorted(Path(args.data_dir).glob("*.json"))
+    con.execute("set variable request_files = ?", [str(Path(args.data_dir) / "*.json")])
+    # The largest request, rounded up to a MiB, and never below read_json's default of 16 MiB.
+    largest = max((f.stat().st_size for f in files), default=0)
+    con.execute("set variable maximum_object_size = ?", [max(16 * MB, -(-largest // MB) * MB)])
+    con.execute(f"set variable as_of_date = date '{args.as_of}'")
+    con.execute(BASELINE_FILES_SQL.read_text())
+    done = time.perf_counter()
+    cpu = time.process_time() - cpu_started
+    rows = con.execute(
+        "select count(*), count(distinct customer_external_id) from bench.baseline_files_mrr"
+    ).fetchone()
+    threads = con.execute("select current_setting('threads')").fetchone()
+    last = con.execute(
+        "select date_month, mrr, customers from bench.baseline_files_mrr_monthly"
+        " order by date_month desc limit 1"
+    ).fetchone()
+    con.close()
+    assert rows is not None
+    print(
+        json.dumps(
+            {
+                "connect_seconds": round(connected - started, 3),
+                "query_seconds": round(done - connected, 3),
+                "query_cpu_seconds": round(cpu, 3),
+                "threads": threads[0] if threads else None,
+                "spine_rows": rows[0],
+                "customers": rows[1],
+                "last_month": str(last[0]) if last else None,
+                "last_month_mrr_in_cents": float(last[1]) if last else None,
+                "last_month_customers": last[2] if last else None,
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+MONTHLY_COLUMNS = (
+    "mrr",
+    "customers",
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churn",
+    "mrr_reactivation",
+)
+
+
+def compare_baselines(db: Path, files_db: Path) -> dict[str, Any]:
+    """Month by month, the baseline over files against the in-warehouse one (bench.baseline_mrr_monthly).
+
+    Both read the same subscription lines and do the same arithmetic, so they should agree to the last digit of
+    decimal(38, 8); a difference points at a line that the loader or staging treats differently from a plain
+    read_json (a rejected, duplicated or re-sent object)."""
+    differing = ", ".join(
+        f"count(*) filter (where files.{c} is distinct from warehouse.{c}) as {c}" for c in MONTHLY_COLUMNS
+    )
+    try:
+        with duckdb.connect(str(files_db), read_only=True) as con:
+            con.execute(f"attach '{db}' as warehouse_db (read_only)")
+            row = con.execute(
+                f"""
+                select
+                    count(*) as months,
+                    count(*) filter (where files.date_month is null or warehouse.date_month is null)
+                        as months_in_one_only,
+                    {differing},
+                    max(abs(files.mrr - warehouse.mrr)) as max_abs_mrr_difference,
+                    sum(files.mrr) as files_mrr_sum,
+                    sum(warehouse.mrr) as warehouse_mrr_sum
+                from bench.baseline_files_mrr_monthly as files
+                full join warehouse_db.bench.baseline_mrr_monthly as warehouse
+                    on files.date_month = warehouse.date_month
+                """
+            ).fetchone()
+            assert row is not None
+            names = [d[0] for d in con.description or []]
+    except (duckdb.Error, AssertionError) as exc:
+        return {"agree": None, "error": str(exc)}
+    found = dict(zip(names, row, strict=True))
+    months_differing = {c: found[c] for c in MONTHLY_COLUMNS}
+    result = {
+        "agree": found["months_in_one_only"] == 0 and not any(months_differing.values()),
+        "months": found["months"],
+        "months_in_one_only": found["months_in_one_only"],
+        "months_differing_by_column": months_differing,
+        "max_abs_mrr_difference_in_cents": float(found["max_abs_mrr_difference"] or 0),
+        "sum_of_monthly_mrr_in_cents": {
+            "files": float(found["files_mrr_sum"] or 0),
+            "warehouse": float(found["warehouse_mrr_sum"] or 0),
+        },
+    }
+    say(f"baselines agree month by month: {result['agree']} ({json.dumps(result)})")
+    return result
 
 
 def fastest(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -795,6 +963,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         results.get("dbt_run") or {},
         results.get("baseline") or {},
     )
+    files_base = results.get("baseline_files") or {}
     env, ratios = results["environment"], results["ratios"]
     increment = results.get("increment") or {}
     inc_build = increment.get("dbt_build") or {}
@@ -845,6 +1014,30 @@ def markdown_table(results: dict[str, Any]) -> str:
             "x",
         ),
         ("ratio: dbt run CPU / baseline query CPU", ratios.get("dbt_run_cpu_vs_baseline_cpu"), "x"),
+        (
+            f"baseline over the request files ({files_base.get('input_files')} files,"
+            f" {files_base.get('input_mb')} MB): query time",
+            files_base.get("query_seconds"),
+            "s",
+        ),
+        ("baseline over files: peak RSS", files_base.get("peak_rss_mb"), "MB"),
+        ("baseline over files: query CPU time", files_base.get("query_cpu_seconds"), "s"),
+        (
+            "baseline over files: monthly totals equal the in-warehouse baseline's",
+            (results.get("baselines_compared") or {}).get("agree"),
+            "",
+        ),
+        (
+            "ratio: (load wall + dbt run wall) / baseline over files (issue #14 target <= 2x)",
+            ratios.get("load_plus_dbt_run_wall_vs_files_baseline"),
+            "x",
+        ),
+        ("ratio: baseline over files / in-warehouse baseline", ratios.get("files_baseline_vs_baseline"), "x"),
+        (
+            "ratio: (load + dbt run) CPU / baseline over files query CPU",
+            ratios.get("load_plus_dbt_run_cpu_vs_files_baseline_cpu"),
+            "x",
+        ),
         ("load + dbt build wall time", ratios.get("load_plus_build_seconds"), "s"),
         *spark_rows(results.get("spark")),
         ("increment: next day's invoices", f"{increment.get('objects', 0):,}", "objects"),
@@ -865,7 +1058,13 @@ def markdown_table(results: dict[str, Any]) -> str:
     ]
     stopped = [
         name
-        for name, step in (("load", load), ("dbt build", build), ("dbt run", run), ("baseline", base))
+        for name, step in (
+            ("load", load),
+            ("dbt build", build),
+            ("dbt run", run),
+            ("baseline", base),
+            ("baseline over files", files_base),
+        )
         if step.get("timed_out")
     ]
     if stopped:
@@ -899,7 +1098,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         metavar="N",
-        help="run `dbt run` and the baseline N times and report the fastest (default 1)",
+        help="run `dbt run` and both baselines N times and report the fastest (default 1)",
     )
     parser.add_argument(
         "--step-timeout",
@@ -914,6 +1113,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     # Internal: the baseline runs in its own process so that its peak RSS can be measured.
     parser.add_argument("--baseline-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-files-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -926,6 +1127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.baseline_worker:
         return baseline_worker(args)
+    if args.baseline_files_worker:
+        return baseline_files_worker(args)
 
     workdir = args.workdir.resolve()
     data_dir, db, logs = workdir / "data", workdir / "warehouse.duckdb", workdir / "logs"
@@ -965,6 +1168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
         "query_seconds",
     )
+    results["baseline_files"] = fastest(
+        [
+            step_baseline_files(data_dir, as_of, args.memory_limit, workdir, env, logs, timeout)
+            for _ in range(args.repeat)
+        ],
+        "query_seconds",
+    )
+    # Before the increment, which adds a day to the warehouse but not to the files baseline.
+    results["baselines_compared"] = compare_baselines(db, workdir / "baseline_files.duckdb")
     say(f"ours last month: {results['ours']}")
     results["increment"] = step_increment(db, as_of, workdir, env, logs, timeout)
 
@@ -972,6 +1184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     layers = run.get("seconds_by_layer") or {}
     model_time = sum(layers.get(layer, 0.0) for layer in ("intermediate", "marts"))
     load_wall = (results["load"] or {}).get("wall_seconds")
+    load_cpu = (results["load"] or {}).get("cpu_seconds")
+    files_base = results["baseline_files"]
     results["ratios"] = {
         "dbt_run_elapsed_vs_baseline": ratio(run.get("dbt_elapsed_seconds"), base.get("query_seconds")),
         "dbt_run_wall_vs_baseline": ratio(run.get("wall_seconds"), base.get("query_seconds")),
@@ -981,6 +1195,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dbt_run_cpu_vs_baseline_cpu": ratio(run.get("cpu_seconds"), base.get("query_cpu_seconds")),
         "intermediate_marts_node_seconds": round(model_time, 3),
         "load_plus_build_seconds": round(load_wall + build["wall_seconds"], 1) if load_wall else None,
+        # Issue #14: from the same request files to customer x month MRR, the warehouse (load, then the models)
+        # against the playbook over the files. Process wall times on our side, as a nightly job pays them;
+        # None when the load was skipped.
+        "load_plus_dbt_run_wall_vs_files_baseline": ratio(
+            load_wall + run["wall_seconds"] if load_wall and run.get("wall_seconds") else None,
+            files_base.get("query_seconds"),
+        ),
+        "load_plus_dbt_run_cpu_vs_files_baseline_cpu": ratio(
+            load_cpu + run["cpu_seconds"] if load_cpu and run.get("cpu_seconds") else None,
+            files_base.get("query_cpu_seconds"),
+        ),
+        "files_baseline_vs_baseline": ratio(files_base.get("query_seconds"), base.get("query_seconds")),
     }
     results["params"] = {
         "customers": args.customers,
@@ -1005,6 +1231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("dbt build", build),
             ("dbt run", run),
             ("baseline", base),
+            ("baseline over files", files_base),
             ("increment load", results["increment"]["load"]),
             ("incremental dbt build", results["increment"]["dbt_build"]),
             ("spark dbt build", (results.get("spark") or {}).get("dbt_build")),
