@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from mrr_warehouse import schema
 from mrr_warehouse.schema import ensure_schema
 from mrr_warehouse.validation import Problem
 
@@ -156,11 +157,10 @@ def connect(
             con.execute("set memory_limit = ?", [memory_limit]).fetchall()
         limit_duckdb_threads(con)
         if not read_only:
-            # DuckDB rewrites the last, partly filled row group of a table at every checkpoint. raw.requests
-            # keeps every request verbatim in few rows, so that group holds all request bodies and each
-            # checkpoint rewrote them all: half the time of a 100-file load at 1M customers, growing with every
-            # file. Checkpointing every GB of WAL instead of every 16 MB (DuckDB's default: after each file of
-            # a load or a re-sync) does that rewrite a few times per command instead of once per file.
+            # Checkpointing every GB of WAL instead of every 16 MB (DuckDB's default: after each file of a load
+            # or a re-sync). It was the first remedy for checkpoints rewriting every request body kept in
+            # raw.requests; large bodies now have a table per load (schema.py, D48), and fewer checkpoints still
+            # cost less.
             run(con, "set checkpoint_threshold = '1GB'")
             ensure_schema(con)
             run(con, "select 1")  # consume the DDL's pending result
@@ -471,7 +471,7 @@ def request_hashes(
     return {row[0] for row in rows}
 
 
-_REQUEST_COLUMNS = "load_id, request_index, data_source_uuid, file, content_hash, body, loaded_at"
+_REQUEST_COLUMNS = schema.REQUEST_COLUMNS
 _REQUEST_SCHEMA = {
     "load_id": pl.String,
     "request_index": pl.Int32,
@@ -483,17 +483,45 @@ _REQUEST_SCHEMA = {
 }
 
 
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether raw."name" exists (as seen by the open transaction)."""
+    name = table.split(".", 1)[1].strip('"')
+    sql = (
+        "select 1 from duckdb_tables() where database_name = current_database() and schema_name = 'raw'"
+        " and table_name = ?"
+    )
+    return one(con, sql, [name]) is not None
+
+
+def _large_requests_table(con: duckdb.DuckDBPyConnection, load_id: str) -> str:
+    """The load's table of large requests, created (and raw.requests redefined) when it is the first."""
+    table = schema.large_requests_table(load_id)
+    if not _exists(con, table):
+        schema.create_large_requests_table(con, load_id)
+        schema.refresh_requests_view(con)
+    return table
+
+
 def insert_requests(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Keep many requests verbatim in one insert: (load_id, request_index, data_source_uuid, file, content_hash,
-    body text, loaded_at) each."""
+    """Keep many requests verbatim in one insert per table: (load_id, request_index, data_source_uuid, file,
+    content_hash, body text, loaded_at) each. Large bodies go to their load's table."""
+    small = [row for row in rows if len(row[5]) < schema.LARGE_REQUEST_CHARS]
+    _insert_request_rows(con, schema.SMALL_REQUESTS, small)
+    large: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        if len(row[5]) >= schema.LARGE_REQUEST_CHARS:
+            large.setdefault(row[0], []).append(row)
+    for load_id, load_rows in large.items():
+        _insert_request_rows(con, _large_requests_table(con, load_id), load_rows)
+
+
+def _insert_request_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if len(rows) <= _SMALL_BATCH:
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         run(
-            con,
-            f"insert into raw.requests ({_REQUEST_COLUMNS}) values {values}",
-            [v for row in rows for v in row],
+            con, f"insert into {table} ({_REQUEST_COLUMNS}) values {values}", [v for row in rows for v in row]
         )
         return
     # Many small requests (an .ndjson of cancellations): binding thousands of parameters cost DuckDB more
@@ -507,7 +535,7 @@ def insert_requests(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ..
         con,
         "_mrr_requests_batch",
         frame,
-        f"insert into raw.requests ({_REQUEST_COLUMNS}) select {_REQUEST_COLUMNS} from _mrr_requests_batch",
+        f"insert into {table} ({_REQUEST_COLUMNS}) select {_REQUEST_COLUMNS} from _mrr_requests_batch",
     )
 
 
@@ -524,25 +552,69 @@ def insert_request(
     loaded_at: datetime,
 ) -> None:
     """Keep one request verbatim (the caller skips requests of this data source that are already kept)."""
-    columns = "load_id, request_index, data_source_uuid, file, content_hash, body, loaded_at"
     if text is None and any(char in str(path) for char in "*?[{"):  # read_text would take it for a glob
         text = path.read_text().strip()
     if text is not None:
-        run(
-            con,
-            f"insert into raw.requests ({columns}) values (?, ?, ?, ?, ?, ?, ?)",
-            [load_id, request_index, data_source_uuid, file, content_hash, text, loaded_at],
+        insert_requests(
+            con, [(load_id, request_index, data_source_uuid, file, content_hash, text, loaded_at)]
         )
-    else:  # a large single-request file: DuckDB reads it (as is), no copy in Python
+    else:  # a large single-request file: DuckDB reads it (as is), no copy in Python; its load's table
         run(
             con,
-            f"insert into raw.requests ({columns}) select ?, ?, ?, ?, ?, content, ? from read_text(?)",
+            f"insert into {_large_requests_table(con, load_id)} ({_REQUEST_COLUMNS})"
+            " select ?, ?, ?, ?, ?, content, ? from read_text(?)",
             [load_id, request_index, data_source_uuid, file, content_hash, loaded_at, str(path.resolve())],
         )
 
 
+def request_table(con: duckdb.DuckDBPyConnection, load_id: str, request_index: int) -> str:
+    """The table that holds a kept request (the load's table of large requests, or raw.requests_small)."""
+    table = schema.large_requests_table(load_id)
+    if _exists(con, table) and one(con, f"select 1 from {table} where request_index = ?", [request_index]):
+        return table
+    return schema.SMALL_REQUESTS
+
+
+def update_request(
+    con: duckdb.DuckDBPyConnection, load_id: str, request_index: int, body: str, content_hash: str
+) -> None:
+    """Replace a kept request's body (erasure), in whichever table holds it."""
+    run(
+        con,
+        f"update {request_table(con, load_id, request_index)} set body = ?, content_hash = ?"
+        " where load_id = ? and request_index = ?",
+        [body, content_hash, load_id, request_index],
+    )
+
+
 def delete_request(con: duckdb.DuckDBPyConnection, load_id: str, request_index: int) -> None:
-    run(con, "delete from raw.requests where load_id = ? and request_index = ?", [load_id, request_index])
+    """Remove a kept request; a load's table of large requests left empty goes too."""
+    table = request_table(con, load_id, request_index)
+    run(con, f"delete from {table} where load_id = ? and request_index = ?", [load_id, request_index])
+    if table != schema.SMALL_REQUESTS:
+        drop_empty_request_tables(con)
+
+
+def request_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table raw.requests unites (raw.requests_small and each load's table of large requests)."""
+    return schema.request_tables(con)
+
+
+def drop_empty_request_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the loads' tables of large requests that no longer hold a row (after a deletion) and redefine
+    raw.requests without them; the tables dropped."""
+    large = request_tables(con)[1:]
+    if not large:
+        return []
+    counts = " union all ".join(
+        f"select {index} as table_index, count(*) from {table}" for index, table in enumerate(large)
+    )
+    empty = [large[index] for index, count in run(con, counts) if count == 0]
+    for table in empty:
+        run(con, f"drop table {table}")
+    if empty:
+        schema.refresh_requests_view(con)
+    return empty
 
 
 def find_data_source(

@@ -79,7 +79,14 @@ def delete_data_source(con: duckdb.DuckDBPyConnection, source: DataSource) -> di
             )
             if count:
                 landing.run(con, f'delete from {relation} where "{column}" = ?', [source.uuid])
-                deleted[f"{schema}.{table}"] = count
+                # raw.requests is a view over raw.requests_small and a table per load (D48)
+                name = (
+                    "raw.requests"
+                    if schema == "raw" and table.startswith("requests_")
+                    else f"{schema}.{table}"
+                )
+                deleted[name] = deleted.get(name, 0) + count
+        landing.drop_empty_request_tables(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -241,7 +248,11 @@ def add_configure_command(sources_commands: argparse._SubParsersAction) -> None:
     configure.set_defaults(func=run_configure)
 
 
-BILLING_TABLES = ("raw.objects", "raw.requests")
+def billing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """raw.objects and the tables of raw.requests (a view over raw.requests_small and a table per load)."""
+    return ["raw.objects", *landing.request_tables(con)]
+
+
 LOG_TABLES = ("main.loads", "main.load_errors", "main.load_warnings")
 
 
@@ -277,9 +288,10 @@ def resync(
         return worst
     con.execute("begin transaction")
     try:
-        for table in BILLING_TABLES:
+        for table in billing_tables(con):
             landing.run(con, f"delete from {table} where data_source_uuid = ?", [source.uuid])
-        for table in (*BILLING_TABLES, *LOG_TABLES):
+        landing.drop_empty_request_tables(con)
+        for table in (*billing_tables(con), *LOG_TABLES):
             landing.run(
                 con,
                 f"update {table} set data_source_uuid = ? where data_source_uuid = ?",
@@ -479,15 +491,12 @@ def _redact_requests(
         [source.uuid, customer],
     ):
         redacted = _redact(json.loads(body), customer, invoices, subscriptions)
-        where = "where load_id = ? and request_index = ?"
         if not redacted or not any(isinstance(item, list | dict) and item for item in redacted.values()):
-            landing.run(con, f"delete from raw.requests {where}", [load_id, request_index])
+            landing.delete_request(con, load_id, request_index)
         else:
             text = json.dumps(redacted, separators=(",", ":"))
-            landing.run(
-                con,
-                f"update raw.requests set body = ?, content_hash = ? {where}",
-                [text, hashlib.sha256(text.encode()).hexdigest(), load_id, request_index],
+            landing.update_request(
+                con, load_id, request_index, text, hashlib.sha256(text.encode()).hexdigest()
             )
         rewritten += 1
     return rewritten
@@ -639,10 +648,8 @@ def _anonymise_customer(
             [source.uuid, customer],
         ):
             text = json.dumps(_strip_personal(json.loads(body), customer), separators=(",", ":"))
-            landing.run(
-                con,
-                "update raw.requests set body = ?, content_hash = ? where load_id = ? and request_index = ?",
-                [text, hashlib.sha256(text.encode()).hexdigest(), load_id, request_index],
+            landing.update_request(
+                con, load_id, request_index, text, hashlib.sha256(text.encode()).hexdigest()
             )
         for subscription in subscriptions:
             request = {"subscription_external_id": subscription, "cancelled_at": deleted_at.isoformat()}
