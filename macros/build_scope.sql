@@ -1,13 +1,13 @@
 {#- Incremental MRR (docs/decisions.md D47). The models from the normalised lines to the MRR marts are incremental:
-    a build recomputes the rows of the customers and subscriptions in the build scope (int_build_scope,
-    int_build_scope_subscriptions) and leaves every other row as it is. Each such model
+    a build recomputes the rows of the customers and subscriptions in the build scope (int_build_scope) and leaves
+    every other row as it is. Each such model
       * deletes its rows in the scope before it runs (pre-hook delete_build_scope), and
       * reads only the scope's inputs (select_in_build_scope, or in_build_scope on the CTE its rows come from),
     and names the scope model in a `-- depends_on:` comment, because dbt does not see a ref inside is_incremental().
     A first build, `--full-refresh` and Spark (always in full) read everything: the filters render `true`. -#}
 
-{#- A predicate: the row is in the scope. grain: 'customer' or 'subscription'; keys: the expressions of the row's
-    data source and external_id. -#}
+{#- A predicate: the row is in the scope. grain: 'customer' or 'subscription'; data_source_uuid, external_id: SQL
+    expressions naming the row's customer or subscription. -#}
 {% macro in_build_scope(grain, data_source_uuid, external_id) -%}
     {%- if is_incremental() -%}
         (
