@@ -6,39 +6,45 @@
     and names the scope model in a `-- depends_on:` comment, because dbt does not see a ref inside is_incremental().
     A first build, `--full-refresh` and Spark (always in full) read everything: the filters render `true`. -#}
 
+{#- Whether this build recomputes everything (a scope row of grain 'all'). Asked once the scope is built, so
+    that the predicates below are either `true` or a plain semi-join: an `all or <semi-join>` predicate made DuckDB
+    join every row before filtering (int_line_items_normalized at 1M: 14.2 s instead of 2.7 s). -#}
+{% macro build_scope_is_all() -%}
+    {%- set scope = ref('int_build_scope') -%}
+    {%- if execute and adapter.get_relation(scope.database, scope.schema, scope.identifier) is not none -%}
+        {%- set found = run_query("select count(*) from " ~ scope ~ " where grain = 'all'") -%}
+        {{ return(found.columns[0].values()[0] > 0) }}
+    {%- endif -%}
+    {{ return(execute) }}
+{%- endmacro %}
+
 {#- A predicate: the row is in the scope. grain: 'customer' or 'subscription'; data_source_uuid, external_id: SQL
     expressions naming the row's customer or subscription. -#}
 {% macro in_build_scope(grain, data_source_uuid, external_id) -%}
-    {%- if is_incremental() -%}
-        (
-            exists (select 1 from {{ ref('int_build_scope') }} as build_scope where build_scope.grain = 'all')
-            or exists (
-                select 1
-                from {{ ref('int_build_scope') }} as build_scope
-                where
-                    build_scope.grain = '{{ grain }}'
-                    and build_scope.data_source_uuid = {{ data_source_uuid }}
-                    and build_scope.{{ grain }}_external_id = {{ external_id }}
-            )
-        )
-    {%- else -%}
+    {%- if not is_incremental() or build_scope_is_all() -%}
         true
+    {%- else -%}
+        exists (
+            select 1
+            from {{ ref('int_build_scope') }} as build_scope
+            where
+                build_scope.grain = '{{ grain }}'
+                and build_scope.data_source_uuid = {{ data_source_uuid }}
+                and build_scope.{{ grain }}_external_id = {{ external_id }}
+        )
     {%- endif -%}
 {%- endmacro %}
 
 {#- The same for a customer named by its customer_uuid (the marts' key). -#}
 {% macro customer_uuid_in_build_scope(customer_uuid) -%}
-    {%- if is_incremental() -%}
-        (
-            exists (select 1 from {{ ref('int_build_scope') }} as build_scope where build_scope.grain = 'all')
-            or {{ customer_uuid }} in (
-                select build_scope.customer_uuid
-                from {{ ref('int_build_scope') }} as build_scope
-                where build_scope.grain = 'customer'
-            )
-        )
-    {%- else -%}
+    {%- if not is_incremental() or build_scope_is_all() -%}
         true
+    {%- else -%}
+        {{ customer_uuid }} in (
+            select build_scope.customer_uuid
+            from {{ ref('int_build_scope') }} as build_scope
+            where build_scope.grain = 'customer'
+        )
     {%- endif -%}
 {%- endmacro %}
 
